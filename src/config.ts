@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import type { Config } from './config-types';
+
+export type { Config, IssuerConfig, LimitsConfig } from './config-types';
+
+/** A configuration that cannot run: every problem, each naming its path, so one edit fixes them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const name = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' };
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
+const globOrList = { anyOf: [{ type: 'string' }, stringList] };
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['issuers', 'aws'],
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+        host: { type: 'string', default: '0.0.0.0' },
+        bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384 },
+        trustProxy: { type: 'boolean', default: false },
+        drainSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 10 },
+      },
+    },
+    redis: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        url: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+        keyPrefix: { type: 'string', maxLength: 32, default: 'sv:' },
+      },
+    },
+    aws: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['region'],
+      properties: {
+        region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+        // aws-sts.md: when the service itself runs on an assumed role, every AssumeRole is chaining (1 h cap).
+        roleChaining: { type: 'boolean', default: false },
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+      },
+    },
+    issuers: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'issuer', 'audiences', 'algorithms', 'accessType', 'claims'],
+        properties: {
+          name,
+          issuer: { type: 'string', pattern: '^https?://' },
+          audiences: { ...stringList, minItems: 1 },
+          jwksUri: { type: 'string', pattern: '^https?://' },
+          algorithms: {
+            type: 'array',
+            minItems: 1,
+            items: { enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] },
+          },
+          accessType: { type: 'string', pattern: '^[A-Za-z0-9_.:/=+@-]{1,32}$' },
+          claims: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['developer'],
+            properties: {
+              developer: { type: 'string', minLength: 1 },
+              project: { type: 'string', minLength: 1 },
+              groups: { type: 'string', minLength: 1 },
+            },
+          },
+          boundClaims: { type: 'object', additionalProperties: globOrList, default: {} },
+          clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
+          maxTokenAgeSeconds: { type: 'integer', minimum: 60 },
+        },
+      },
+    },
+    operators: {
+      type: 'object',
+      additionalProperties: false,
+      default: { groups: [] },
+      required: ['groups'],
+      properties: { groups: stringList, issuers: stringList, subjects: stringList },
+    },
+    templatesDir: { type: 'string', minLength: 1, default: 'policies/templates' },
+    sessions: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        // aws-sts.md: DurationSeconds 900..43200.
+        defaultDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 900 },
+        maxDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 3600 },
+        graceSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
+      },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        vendsPerMinute: { type: 'integer', minimum: 0, default: 30 },
+        liveSessionsPerDeveloper: { type: 'integer', minimum: 0, default: 20 },
+      },
+    },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(schema);
+
+/**
+ * Validates a parsed config object (applying defaults) and returns it typed, or throws ConfigError
+ * listing every problem with its path. `env` overrides: PORT and REDIS_URL.
+ */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir = '.'): Config {
+  const doc = structuredClone(raw ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  if (env.PORT !== undefined) {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT: must be a port number, got "${env.PORT}"`);
+    else doc.server = { ...(doc.server as object), port };
+  }
+  if (env.REDIS_URL) doc.redis = { ...(doc.redis as object), url: env.REDIS_URL };
+  if (!validate(doc)) {
+    for (const e of validate.errors ?? []) {
+      const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(root)';
+      const extra = e.keyword === 'additionalProperties' ? ` "${String(e.params.additionalProperty)}"` : '';
+      problems.push(`${where}: ${e.message ?? 'invalid'}${extra}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = doc as unknown as Config;
+  problems.push(...crossChecks(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  config.templatesDir = path.resolve(baseDir, config.templatesDir);
+  return config;
+}
+
+function crossChecks(config: Config): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  config.issuers.forEach((iss, i) => {
+    if (seen.has(iss.name)) problems.push(`issuers.${i}.name: duplicate issuer name "${iss.name}"`);
+    seen.add(iss.name);
+  });
+  const s = config.sessions;
+  if (s.defaultDurationSeconds > s.maxDurationSeconds) {
+    problems.push('sessions.defaultDurationSeconds: must not exceed sessions.maxDurationSeconds');
+  }
+  if (config.aws.roleChaining && s.maxDurationSeconds > 3600) {
+    problems.push('sessions.maxDurationSeconds: role chaining caps sessions at 3600 seconds');
+  }
+  for (const name of config.operators.issuers ?? []) {
+    if (!seen.has(name)) problems.push(`operators.issuers: unknown issuer "${name}"`);
+  }
+  return problems;
+}
+
+/** Reads `$STS_VEND_CONFIG` (default ./sts-vend.yaml); relative paths in it resolve from its folder. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = path.resolve(env.STS_VEND_CONFIG ?? 'sts-vend.yaml');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([`${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`]);
+  }
+  return parseConfig(raw, env, path.dirname(file));
+}
