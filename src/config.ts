@@ -153,9 +153,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
 function crossChecks(config: Config): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
+  const urls = new Set<string>();
   config.issuers.forEach((iss, i) => {
     if (seen.has(iss.name)) problems.push(`issuers.${i}.name: duplicate issuer name "${iss.name}"`);
+    // A token is routed to its issuer by `iss`: two entries for one URL would make the choice ambiguous.
+    if (urls.has(iss.issuer)) problems.push(`issuers.${i}.issuer: "${iss.issuer}" is configured twice`);
     seen.add(iss.name);
+    urls.add(iss.issuer);
   });
   const s = config.sessions;
   if (s.defaultDurationSeconds > s.maxDurationSeconds) {

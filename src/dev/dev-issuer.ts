@@ -1,0 +1,235 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload, type KeyLike } from 'jose';
+
+/**
+ * A development OIDC issuer: discovery document, JWKS and a token-minting endpoint over plain HTTP.
+ * `npm run dev` and the tests use it in place of a real IdP, so the service verifies its tokens through
+ * exactly the code path (discovery, remote JWKS, jose) it uses in production. Never for production use:
+ * keys live in memory and anyone on the loopback interface can mint tokens.
+ */
+
+export type DevAlgorithm = 'RS256' | 'ES256';
+
+/** The audience tokens get when none is given; matches the example config. */
+export const DEV_AUDIENCE = 'sts-vend';
+
+export interface DevIssuerOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. The mint endpoint exists only on a loopback host. */
+  host?: string;
+  /** Path prefix of the issuer URL, e.g. `/corp`, so one process can run several issuers. */
+  issuerPath?: string;
+  /** Keys to generate and publish; the first is the default signing algorithm. Default both. */
+  algorithms?: DevAlgorithm[];
+}
+
+export interface MintOptions {
+  alg?: DevAlgorithm;
+  /** Header kid to write (default the current key's); null leaves the kid out. */
+  kid?: string | null;
+  /** Lifetime from iat (default 600). */
+  expiresInSeconds?: number;
+  /** Epoch seconds for nbf (absent by default). */
+  notBefore?: number;
+  /** Epoch seconds for iat (default now): tests freeze time by minting at their clock. */
+  issuedAt?: number;
+  /** Default audience when `claims.aud` is not given (default `sts-vend`). */
+  audience?: string | string[];
+}
+
+export interface DevIssuer {
+  /** The `iss` value, e.g. `http://127.0.0.1:40123/corp`. */
+  issuer: string;
+  jwksUri: string;
+  /** POST JSON here to get a token (loopback only); undefined when bound elsewhere. */
+  tokenUrl?: string;
+  /**
+   * Signs a token. Defaults: iss, sub (= email, or `dev-user`), aud, iat, exp, jti. Given claims win over
+   * the defaults, and a claim given as `undefined` is removed (to craft tokens lacking e.g. `sub`).
+   */
+  mint(claims?: Record<string, unknown>, opts?: MintOptions): Promise<string>;
+  /** New keys with new kids; the previous generation stays published for the overlap a real IdP keeps. */
+  rotateKeys(): Promise<void>;
+  /** The public keys currently published at jwksUri. */
+  publicJwks(): JWK[];
+  stop(): Promise<void>;
+}
+
+interface SigningKey {
+  alg: DevAlgorithm;
+  kid: string;
+  privateKey: KeyLike;
+  publicJwk: JWK;
+}
+
+const MAX_MINT_BODY_BYTES = 16 * 1024;
+const DEFAULT_LIFETIME_SECONDS = 600;
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_MINT_BODY_BYTES) reject(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+      } catch {
+        reject(new Error('body is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const optionalString = (v: unknown): v is string | undefined => v === undefined || (typeof v === 'string' && v.length > 0);
+
+/**
+ * Turns a `POST /token` body into mint arguments: `developer` (or `email`), `groups`, `project`, `sub`,
+ * `audience`, `expiresInSeconds`, and `claims` for anything else (e.g. a CI token's repository/actor).
+ */
+function mintArguments(body: unknown): { claims: Record<string, unknown>; opts: MintOptions } | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be a JSON object';
+  const b = body as Record<string, unknown>;
+  const email = b.developer ?? b.email;
+  if (!optionalString(email) || !optionalString(b.project) || !optionalString(b.sub) || !optionalString(b.audience)) {
+    return 'developer, email, project, sub and audience must be non-empty strings';
+  }
+  if (b.groups !== undefined && !(Array.isArray(b.groups) && b.groups.every((g) => typeof g === 'string'))) {
+    return 'groups must be an array of strings';
+  }
+  const ttl = b.expiresInSeconds;
+  if (ttl !== undefined && !(Number.isInteger(ttl) && (ttl as number) >= 60 && (ttl as number) <= 43200)) {
+    return 'expiresInSeconds must be an integer from 60 to 43200';
+  }
+  const extra = b.claims ?? {};
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) return 'claims must be an object';
+  const claims: Record<string, unknown> = { ...(extra as Record<string, unknown>) };
+  if (email !== undefined) claims.email = email;
+  if (b.groups !== undefined) claims.groups = b.groups;
+  if (b.project !== undefined) claims.project = b.project;
+  if (b.sub !== undefined) claims.sub = b.sub;
+  else if (email !== undefined) claims.sub = email;
+  const opts: MintOptions = {};
+  if (b.audience !== undefined) opts.audience = b.audience as string;
+  if (ttl !== undefined) opts.expiresInSeconds = ttl as number;
+  return { claims, opts };
+}
+
+async function newKey(alg: DevAlgorithm): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
+  const kid = `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`;
+  return { alg, kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+}
+
+/** Hosts only this machine can reach: the mint endpoint is offered only when bound to one. */
+export const isLoopbackHost = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** Starts a dev issuer; resolves once it listens. */
+export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIssuer> {
+  const host = opts.host ?? '127.0.0.1';
+  const algorithms = opts.algorithms ?? ['RS256', 'ES256'];
+  if (algorithms.length === 0) throw new TypeError('dev issuer needs at least one algorithm');
+  const base = (opts.issuerPath ?? '').replace(/\/+$/, '');
+  if (base !== '' && !base.startsWith('/')) throw new TypeError('issuerPath must start with /');
+
+  let current = await Promise.all(algorithms.map(newKey));
+  let previous: SigningKey[] = [];
+  const publicJwks = () => [...current, ...previous].map((k) => ({ ...k.publicJwk }));
+
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const issuer = `${origin}${base}`;
+  const jwksUri = `${issuer}/jwks`;
+  const mintEnabled = isLoopbackHost(host);
+
+  const mint: DevIssuer['mint'] = async (claims = {}, mo = {}) => {
+    const alg = mo.alg ?? algorithms[0]!;
+    const key = current.find((k) => k.alg === alg);
+    if (!key) throw new TypeError(`dev issuer has no ${alg} key`);
+    const iat = mo.issuedAt ?? Math.floor(Date.now() / 1000);
+    const payload: JWTPayload = {
+      iss: issuer,
+      sub: typeof claims.email === 'string' ? claims.email : 'dev-user',
+      aud: mo.audience ?? DEV_AUDIENCE,
+      iat,
+      exp: iat + (mo.expiresInSeconds ?? DEFAULT_LIFETIME_SECONDS),
+      ...(mo.notBefore !== undefined ? { nbf: mo.notBefore } : {}),
+      jti: randomUUID(),
+      ...claims,
+    };
+    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+    const kid = mo.kid === undefined ? key.kid : mo.kid;
+    return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT', ...(kid === null ? {} : { kid }) }).sign(key.privateKey);
+  };
+
+  server.on('request', (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    if (path === `${base}/.well-known/openid-configuration` && req.method === 'GET') {
+      send(200, {
+        issuer,
+        jwks_uri: jwksUri,
+        response_types_supported: ['id_token'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: algorithms,
+      });
+    } else if (path === `${base}/jwks` && req.method === 'GET') {
+      send(200, { keys: publicJwks() });
+    } else if (path === `${base}/token` && mintEnabled) {
+      if (req.method !== 'POST') send(405, { error: { code: 'method_not_allowed', message: 'POST a JSON body' } });
+      else {
+        readJson(req)
+          .then((body) => {
+            const args = mintArguments(body);
+            if (typeof args === 'string') return send(400, { error: { code: 'bad_request', message: args } });
+            return mint(args.claims, args.opts).then((token) => {
+              const expiresIn = args.opts.expiresInSeconds ?? DEFAULT_LIFETIME_SECONDS;
+              // `Accept: text/plain` answers the bare token, for `TOKEN=$(curl ...)` without jq.
+              if ((req.headers.accept ?? '').includes('text/plain')) {
+                res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+                res.end(token);
+              } else send(200, { token, token_type: 'Bearer', expires_in: expiresIn });
+            });
+          })
+          .catch((err: Error) => send(400, { error: { code: 'bad_request', message: err.message } }));
+      }
+    } else {
+      send(404, { error: { code: 'not_found', message: 'no such dev issuer endpoint' } });
+    }
+  });
+
+  return {
+    issuer,
+    jwksUri,
+    ...(mintEnabled ? { tokenUrl: `${issuer}/token` } : {}),
+    mint,
+    async rotateKeys() {
+      const fresh = await Promise.all(algorithms.map(newKey));
+      previous = current;
+      current = fresh;
+    },
+    publicJwks,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive sockets held by JWKS and fetch clients would otherwise keep close() waiting.
+        server.closeAllConnections();
+      }),
+  };
+}
