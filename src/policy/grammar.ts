@@ -182,7 +182,8 @@ function checkJsonValues(v: unknown, path: string, errors: string[]): void {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) errors.push(`${path} is not a JSON value (${v})`);
   } else if (Array.isArray(v)) v.forEach((item, i) => checkJsonValues(item, `${path}[${i}]`, errors));
-  else if (isObject(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
+  // Tag check rather than prototype identity: objects from structuredClone or another realm (jest, vm) are plain too.
+  else if (isObject(v) && Object.prototype.toString.call(v) === '[object Object]' && !(v instanceof Date)) {
     for (const [k, item] of Object.entries(v)) checkJsonValues(item, `${path}.${k}`, errors);
   } else errors.push(`${path} is not a JSON value (${typeof v})`);
 }
