@@ -1,0 +1,45 @@
+import type { ValidateFunction } from 'ajv';
+import type { PolicyDocument } from '../policy/document';
+
+/** Who may use a template. Every listed dimension must match; an omitted one does not restrict. */
+export interface AllowRules {
+  issuers: string[];
+  groups?: string[];
+  projects?: string[];
+  /** Globs on the token's `sub` (e.g. `repo:acme/api:ref:refs/heads/main`). */
+  subjects?: string[];
+  /** Globs on the mapped developer. */
+  developers?: string[];
+  /** Claim name -> glob or list of globs that the verified claim must match. */
+  claims?: Record<string, string | string[]>;
+}
+
+/** A task template as written in policies/templates/*.yaml. */
+export interface TemplateSpec {
+  name: string;
+  description: string;
+  roleArn: string;
+  access: 'read' | 'write';
+  maxDurationSeconds: number;
+  allow: AllowRules;
+  parameters: Record<string, unknown>;
+  policy: PolicyDocument;
+  policyArns?: string[];
+  allowWildcardActions?: boolean;
+  limits?: { vendsPerMinute?: number; liveSessionsPerDeveloper?: number };
+}
+
+/** A template after loading and linting: the spec plus its compiled parameter validator. */
+export interface LoadedTemplate extends TemplateSpec {
+  policyArns: string[];
+  file: string;
+  validateParameters: ValidateFunction;
+  /** Rendered length (minified JSON chars) with every string parameter at its maxLength. */
+  worstCasePolicyLength: number;
+}
+
+/** The identity values a template policy may reference as `{{identity.developer}}` and `{{identity.project}}`. */
+export interface RenderIdentity {
+  developer: string;
+  project: string;
+}
