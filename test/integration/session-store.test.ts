@@ -1,0 +1,247 @@
+import type { Redis } from 'ioredis';
+import { createRedis } from '../../src/sessions/redis-client';
+import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
+
+const GRACE_SECONDS = 300;
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+
+let server: TestRedis;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = createRedis({ url: server.url }) as Redis;
+});
+afterAll(async () => {
+  await redis?.quit();
+  await server?.stop();
+});
+
+/** A store with its own prefix and a clock the test moves. */
+function setup(): { store: SessionStore; prefix: string; clock: { ms: number } } {
+  const prefix = `${server.keyPrefix}${uniquePrefix()}`;
+  const clock = { ms: T0 };
+  return { store: new SessionStore(redis, { keyPrefix: prefix, graceSeconds: GRACE_SECONDS, now: () => new Date(clock.ms) }), prefix, clock };
+}
+
+let counter = 0;
+function record(over: Partial<SessionRecord> = {}): SessionRecord {
+  const id = `S${String(++counter).padStart(11, '0')}`;
+  const developer = over.developer ?? 'alice@example.com';
+  return {
+    id,
+    state: 'pending',
+    issuer: 'corp',
+    subject: 'user-123',
+    developer,
+    project: 'backend-api',
+    accessType: 'AI',
+    template: 's3-read-prefix',
+    roleArn: 'arn:aws:iam::111122223333:role/agent-s3',
+    roleSessionName: `${developer}.${id.slice(0, 8)}`,
+    sourceIdentity: developer,
+    parameters: { bucket: 'backend-data', prefix: 'reports/2026/' },
+    createdAt: new Date(T0).toISOString(),
+    expiresAt: new Date(T0 + 900_000).toISOString(),
+    ...over,
+  };
+}
+
+function live(rec: SessionRecord, expiresAtMs = T0 + 901_000) {
+  return {
+    accessKeyId: 'ASIAEXAMPLE000000001',
+    assumedRoleArn: `arn:aws:sts::111122223333:assumed-role/agent-s3/${rec.roleSessionName}`,
+    issuedAt: new Date(T0 + 400),
+    expiresAt: new Date(expiresAtMs),
+    packedPolicySize: 7,
+  };
+}
+
+async function keysOf(prefix: string): Promise<string[]> {
+  return (await redis.keys(`${prefix}*`)).sort();
+}
+
+describe('session records', () => {
+  it('round-trips a pending session, then the live one', async () => {
+    const { store } = setup();
+    const rec = record({ parameters: { bucket: 'b', prefix: 'a/"quoted"/\n', n: 12, nested: { list: [1, 'x'] } } });
+    await store.createPending(rec);
+    expect(await store.get(rec.id)).toEqual(rec);
+
+    expect(await store.markLive(rec.id, live(rec))).toBe('live');
+    expect(await store.get(rec.id)).toEqual({
+      ...rec,
+      state: 'live',
+      expiresAt: new Date(T0 + 901_000).toISOString(),
+      issuedAt: new Date(T0 + 400).toISOString(),
+      accessKeyId: 'ASIAEXAMPLE000000001',
+      assumedRoleArn: `arn:aws:sts::111122223333:assumed-role/agent-s3/${rec.roleSessionName}`,
+      packedPolicySize: 7,
+    });
+  });
+
+  it('keeps values that differ from the derivable ones (subject, source identity, assumed-role ARN of a role with a path)', async () => {
+    const { store } = setup();
+    const rec = record({ subject: 'other-sub', sourceIdentity: 'alice', roleArn: 'arn:aws-us-gov:iam::111122223333:role/team/agent-s3' });
+    await store.createPending(rec);
+    const derived = `arn:aws-us-gov:sts::111122223333:assumed-role/agent-s3/${rec.roleSessionName}`;
+    await store.markLive(rec.id, { ...live(rec), assumedRoleArn: derived });
+    expect(await store.get(rec.id)).toMatchObject({ subject: 'other-sub', sourceIdentity: 'alice', assumedRoleArn: derived });
+
+    const odd = record();
+    await store.createPending(odd);
+    await store.markLive(odd.id, { ...live(odd), assumedRoleArn: 'arn:aws:sts::111122223333:assumed-role/elsewhere/x' });
+    expect((await store.get(odd.id))?.assumedRoleArn).toBe('arn:aws:sts::111122223333:assumed-role/elsewhere/x');
+  });
+
+  it('sets the record TTL to credential expiry + grace, and moves it with the issued expiry', async () => {
+    const { store, prefix } = setup();
+    const rec = record();
+    await store.createPending(rec);
+    const key = `${prefix}{s:${rec.id}}`;
+    const expected = 900_000 + GRACE_SECONDS * 1000;
+    const pending = await redis.pttl(key);
+    expect(pending).toBeLessThanOrEqual(expected);
+    expect(pending).toBeGreaterThan(expected - 10_000);
+
+    await store.markLive(rec.id, live(rec, T0 + 1_800_000));
+    const liveTtl = await redis.pttl(key);
+    expect(liveTtl).toBeLessThanOrEqual(expected + 900_000);
+    expect(liveTtl).toBeGreaterThan(expected + 900_000 - 10_000);
+  });
+
+  it('writes exactly the documented keys and record fields, nothing secret', async () => {
+    const { store, prefix } = setup();
+    const rec = record();
+    await store.createPending(rec);
+    await store.markLive(rec.id, live(rec));
+    const got = await store.get(rec.id);
+    expect(Object.keys(got!).sort()).toEqual(
+      ['accessKeyId', 'accessType', 'assumedRoleArn', 'createdAt', 'developer', 'expiresAt', 'id', 'issuedAt', 'issuer', 'packedPolicySize',
+        'parameters', 'project', 'roleArn', 'roleSessionName', 'sourceIdentity', 'state', 'subject', 'template'].sort(),
+    );
+    expect(await keysOf(prefix)).toEqual(
+      [
+        `${prefix}{s:${rec.id}}`,
+        `${prefix}{d:alice@example.com}`,
+        `${prefix}{p:backend-api}`,
+        `${prefix}{t:s3-read-prefix}`,
+        `${prefix}{r:arn:aws:iam::111122223333:role/agent-s3}`,
+        `${prefix}{c:d}`,
+        `${prefix}{c:r}`,
+      ].sort(),
+    );
+    const raw = (await redis.get(`${prefix}{s:${rec.id}}`))!;
+    const [head, body] = raw.split('\n').map((part) => JSON.parse(part) as unknown[]);
+    expect(head).toEqual(['l', T0 + 901_000, T0 + 400, 'ASIAEXAMPLE000000001', 7]);
+    expect(body).toEqual(['corp', 'user-123', 'alice@example.com', 'backend-api', 'AI', 's3-read-prefix', rec.roleArn, rec.roleSessionName, null, T0, rec.parameters]);
+    // No secret-looking value: no 40-character secret key, no session token, no JWT.
+    expect(raw).not.toMatch(/[A-Za-z0-9/+=]{40}|FwoGZXIvYXdz|IQoJb3JpZ2lu|eyJ[A-Za-z0-9_-]+\./);
+  });
+
+  it('refuses a second createPending for the same id, and ids or cursors it never made', async () => {
+    const { store } = setup();
+    const rec = record();
+    await store.createPending(rec);
+    await expect(store.createPending({ ...rec, developer: 'mallory' })).rejects.toThrow('already recorded');
+    expect((await store.get(rec.id))?.developer).toBe('alice@example.com');
+    await expect(store.get('../x')).rejects.toBeInstanceOf(TypeError);
+    await expect(store.list({}, 'not-a-cursor')).rejects.toBeInstanceOf(TypeError);
+    expect(await store.get('NOSUCHSESSION')).toBeNull();
+    expect(await store.markLive('NOSUCHSESSION', live(rec))).toBeNull();
+  });
+});
+
+describe('state changes', () => {
+  it('markFailed frees the slot, keeps the record briefly with its failure', async () => {
+    const { store, prefix } = setup();
+    const rec = record();
+    await store.reserve({ developer: rec.developer, sessionId: rec.id, expiresAt: new Date(rec.expiresAt), vendsPerMinute: 0, liveSessions: 0 });
+    await store.createPending(rec);
+    await store.markFailed(rec.id, 'sts_access_denied');
+    expect(await store.get(rec.id)).toMatchObject({ state: 'failed', failure: 'sts_access_denied' });
+    expect(await store.idsBy('developer', rec.developer)).toEqual([]);
+    expect(await store.idsBy('project', rec.project)).toEqual([]);
+    expect(await redis.pttl(`${prefix}{s:${rec.id}}`)).toBeLessThanOrEqual(GRACE_SECONDS * 1000);
+  });
+
+  it('markRevoked drops sessions from the indexes, and a later markLive does not undo it', async () => {
+    const { store } = setup();
+    const [a, b, c] = [record(), record(), record()];
+    for (const r of [a, b, c]) await store.createPending(r);
+    await store.markLive(a.id, live(a));
+    const revokedAt = new Date(T0 + 5000);
+    expect(await store.markRevoked([a.id, b.id, 'NOSUCHSESSION'], { revokedAt, revocationId: 'rv-1' })).toEqual([a.id, b.id]);
+    expect(await store.markLive(b.id, live(b))).toBe('revoked');
+    expect(await store.get(b.id)).toMatchObject({ state: 'revoked', revocationId: 'rv-1', revokedAt: revokedAt.toISOString(), accessKeyId: 'ASIAEXAMPLE000000001' });
+    expect(await store.idsBy('developer', a.developer)).toEqual([c.id]);
+    expect(await store.markRevoked([c.id], { revokedAt, revocationId: 'end-1', state: 'ended' })).toEqual([c.id]);
+    expect((await store.get(c.id))?.state).toBe('ended');
+    expect(await store.markRevoked([c.id], { revokedAt, revocationId: 'rv-2' })).toEqual([]);
+  });
+});
+
+describe('indexes', () => {
+  it('return ids by developer, project, template and role, and trim expired members', async () => {
+    const { store, prefix, clock } = setup();
+    const a = record();
+    const b = record({ developer: 'bob@example.com', project: 'data-pipeline', template: 'logs-read-group', roleArn: 'arn:aws:iam::111122223333:role/agent-logs' });
+    const c = record({ expiresAt: new Date(T0 + 1_800_000).toISOString() });
+    for (const r of [a, b, c]) await store.createPending(r);
+
+    expect((await store.idsBy('developer', 'alice@example.com')).sort()).toEqual([a.id, c.id].sort());
+    expect((await store.idsBy('project', 'backend-api')).sort()).toEqual([a.id, c.id].sort());
+    expect(await store.idsBy('project', 'data-pipeline')).toEqual([b.id]);
+    expect(await store.idsBy('template', 'logs-read-group')).toEqual([b.id]);
+    expect(await store.idsBy('role', 'arn:aws:iam::111122223333:role/agent-logs')).toEqual([b.id]);
+    expect(await store.idsBy('role', 'arn:aws:iam::111122223333:role/none')).toEqual([]);
+    expect(await store.activeValues('role')).toEqual(['arn:aws:iam::111122223333:role/agent-logs', 'arn:aws:iam::111122223333:role/agent-s3']);
+
+    clock.ms = T0 + 900_001; // a and b expired, c not
+    expect(await store.idsBy('developer', 'alice@example.com')).toEqual([c.id]);
+    expect(await store.idsBy('project', 'data-pipeline')).toEqual([]);
+    expect(await store.idsBy('role', 'arn:aws:iam::111122223333:role/agent-s3')).toEqual([c.id]);
+    // Trimming is lazy: the next write to the index removes the expired member.
+    const d = record({ createdAt: new Date(clock.ms).toISOString(), expiresAt: new Date(clock.ms + 900_000).toISOString() });
+    await store.createPending(d);
+    expect((await redis.zrange(`${prefix}{d:alice@example.com}`, 0, -1)).sort()).toEqual([c.id, d.id].sort());
+  });
+
+  it('lists sessions a page at a time, filtered, each exactly once', async () => {
+    const { store } = setup();
+    const developers = ['alice@example.com', 'bob@example.com', 'carol@example.com'];
+    const all: SessionRecord[] = [];
+    for (let i = 0; i < 25; i++) {
+      const rec = record({ developer: developers[i % 3], project: i % 2 ? 'data-pipeline' : 'backend-api' });
+      await store.createPending(rec);
+      if (i % 5 === 0) await store.markLive(rec.id, live(rec));
+      all.push(rec);
+    }
+    const pages = async (filter: Parameters<SessionStore['list']>[0], limit: number): Promise<{ ids: string[]; count: number }> => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      let count = 0;
+      do {
+        const page: Awaited<ReturnType<SessionStore['list']>> = await store.list(filter, cursor, limit);
+        expect(page.sessions.length).toBeLessThanOrEqual(limit);
+        ids.push(...page.sessions.map((s) => s.id));
+        cursor = page.cursor;
+        count++;
+      } while (cursor);
+      return { ids, count };
+    };
+    const everything = await pages({}, 10);
+    expect(everything.count).toBe(3);
+    expect(everything.ids).toHaveLength(25);
+    expect(new Set(everything.ids)).toEqual(new Set(all.map((r) => r.id)));
+
+    const byProject = await pages({ project: 'data-pipeline' }, 4);
+    expect(byProject.ids.sort()).toEqual(all.filter((r) => r.project === 'data-pipeline').map((r) => r.id).sort());
+    const bobs = await pages({ developer: 'bob@example.com', project: 'backend-api' }, 100);
+    expect(bobs.ids.sort()).toEqual(all.filter((r) => r.developer === 'bob@example.com' && r.project === 'backend-api').map((r) => r.id).sort());
+    const liveOnes = await pages({ state: 'live' }, 2);
+    expect(liveOnes.ids.sort()).toEqual(all.filter((_, i) => i % 5 === 0).map((r) => r.id).sort());
+    expect((await pages({ role: 'arn:aws:iam::111122223333:role/none' }, 10)).ids).toEqual([]);
+  });
+});
