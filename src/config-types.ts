@@ -30,4 +30,5 @@ export interface Config {
   templatesDir: string;
   sessions: { defaultDurationSeconds: number; maxDurationSeconds: number; graceSeconds: number };
   limits: LimitsConfig;
+  killSwitch: { marginSeconds: number; policyName: string; reconcileIntervalSeconds: number };
 }

@@ -108,6 +108,17 @@ const schema = {
         graceSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
       },
     },
+    killSwitch: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        // A session issued before a revocation must be denied even when AWS's clock is this far behind ours.
+        marginSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 5 },
+        policyName: { type: 'string', pattern: '^[\\w+=,.@-]{1,128}$', default: 'sts-vend-revocations' },
+        reconcileIntervalSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

@@ -1,3 +1,5 @@
+import { sessionPolicyCharsetError } from '../policy/document';
+
 /**
  * AssumeRole's documented limits (../shared/reference/aws-sts.md, "AssumeRole parameters"), checked before the
  * call so a caller gets a clear 400 naming the field instead of an opaque AWS error, and the sanitisers that turn
@@ -9,8 +11,6 @@ const NAME_CHARS = /[^\w+=,.@-]/g;
 // aws-sts.md: tag keys and values [\p{L}\p{Z}\p{N}_.:/=+\-@].
 const TAG_CHARS = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
 const TAG_VALID = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-// aws-sts.md: session policy characters \u0009 \u000A \u000D \u0020-\u00FF.
-const POLICY_VALID = /^[\u0009\u000A\u000D\u0020-\u00FF]*$/;
 
 export const LIMITS = {
   roleArn: { min: 20, max: 2048 }, // aws-sts.md: RoleArn 20..2048
@@ -66,7 +66,9 @@ export function checkAssumeRoleInput(input: AssumeRoleInput, opts: { roleChainin
     problems.push(`durationSeconds: ${input.durationSeconds} outside ${LIMITS.durationSeconds.min}..${maxDuration}`);
   }
   if (input.policy.length > LIMITS.policyChars) problems.push(`policy: ${input.policy.length} chars, limit ${LIMITS.policyChars}`);
-  if (!POLICY_VALID.test(input.policy)) problems.push('policy: characters outside \\u0009 \\u000A \\u000D \\u0020-\\u00FF');
+  // aws-sts.md: session policy characters \u0009 \u000A \u000D \u0020-\u00FF.
+  const charset = sessionPolicyCharsetError(input.policy);
+  if (charset) problems.push(`policy: ${charset}`);
   if (input.policyArns.length > LIMITS.policyArns) problems.push(`policyArns: ${input.policyArns.length}, limit ${LIMITS.policyArns}`);
   const keys = Object.keys(input.tags);
   if (keys.length > LIMITS.tags) problems.push(`tags: ${keys.length}, limit ${LIMITS.tags}`);

@@ -31,7 +31,7 @@ describe('checkAssumeRoleInput (aws-sts.md, AssumeRole parameters)', () => {
     ['duration 43201', { durationSeconds: 43201 }, 'durationSeconds: 43201 outside 900..43200'],
     ['duration over the chaining cap', { durationSeconds: 3601 }, 'durationSeconds: 3601 outside 900..3600', true],
     ['policy of 2049 chars', { policy: 'x'.repeat(2049) }, 'policy: 2049 chars, limit 2048'],
-    ['policy with a char above U+00FF', { policy: '{"a":"\u0100"}' }, 'policy: characters outside'],
+    ['policy with a char above U+00FF', { policy: '{"a":"\u0100"}' }, 'policy: session policy contains U+0100 at offset 6'],
     ['11 policy ARNs', { policyArns: Array.from({ length: 11 }, (_, i) => `arn:aws:iam::111122223333:policy/p${i}`) }, 'policyArns: 11, limit 10'],
     ['51 tags', { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])), transitiveTagKeys: [] }, 'tags: 51, limit 50'],
     ['case-insensitive duplicate tag keys', { tags: { Project: 'a', project: 'b' }, transitiveTagKeys: [] }, 'tags.project: duplicate key'],

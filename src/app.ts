@@ -1,0 +1,37 @@
+import express, { type Express } from 'express';
+import type { AppDeps } from './deps';
+import { ApiError } from './errors';
+import { errorHandler, requestId } from './routes/middleware';
+import { healthRoutes } from './routes/health';
+import { revokeRoutes } from './routes/revoke';
+import { sessionRoutes } from './routes/sessions';
+import { templateRoutes } from './routes/templates';
+import { vendRoutes } from './routes/vend';
+
+/** Builds the HTTP app from its dependencies; reads no environment and never listens (STYLE habit 1). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.server.trustProxy);
+  app.use(requestId);
+  app.use((req, res, next) => {
+    res.on('finish', () => {
+      // The matched route template, never the raw path, so ids do not become metric labels.
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      deps.metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+      deps.logger.info({ requestId: res.locals.requestId, method: req.method, route, status: res.statusCode }, 'request');
+    });
+    next();
+  });
+  app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
+  app.use(healthRoutes(deps));
+  app.use(vendRoutes(deps));
+  app.use(templateRoutes(deps));
+  app.use(sessionRoutes(deps));
+  app.use(revokeRoutes(deps));
+  app.use(() => {
+    throw new ApiError(404, 'not_found', 'no such route');
+  });
+  app.use(errorHandler(deps));
+  return app;
+}

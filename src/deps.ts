@@ -1,0 +1,105 @@
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import type { Cluster, Redis } from 'ioredis';
+import type { Identity } from './auth/identity';
+import { createTokenVerifier } from './auth/verify-token';
+import type { Config } from './config';
+import { createLogger, type Logger } from './observability/logger';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { loadOpenApi, type OpenApi } from './openapi';
+import { applyRolePolicy } from './revoke/apply-role-policy';
+import { KillSwitchStore, type RoleState } from './revoke/kill-switch-store';
+import { startReconciler, type Reconciler } from './revoke/reconciler';
+import { createRedis } from './sessions/redis-client';
+import { SessionStore } from './sessions/session-store';
+import { loadTemplates } from './templates/load-templates';
+import type { LoadedTemplate } from './templates/types';
+
+/** Everything the app needs, built once by main.ts (real AWS) or by tests and the dev server (local AWS). */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => Date;
+  redis: Redis | Cluster;
+  sessions: SessionStore;
+  sts: STSClient;
+  /** Only for the kill switch's own inline policy; one attempt per call, the reconciler retries. */
+  iam: IAMClient;
+  killSwitch: KillSwitchStore;
+  /** Layer 2 for one role: rebuild and write its revocation policy (never throws for AWS errors). */
+  applyRole(roleArn: string): Promise<RoleState>;
+  verifier: { verify(token: string): Promise<Identity> };
+  templates: Map<string, LoadedTemplate>;
+  openapi: OpenApi;
+}
+
+export interface DepsOverrides {
+  logger?: Logger;
+  now?: () => Date;
+  /** Extra STS client options; production passes none and the SDK's default chain and endpoint rules apply. */
+  stsClientConfig?: Partial<STSClientConfig>;
+  iamClientConfig?: Partial<IAMClientConfig>;
+  defaultMetrics?: boolean;
+}
+
+/** Builds the real dependencies. Throws TemplateLoadError / ConfigError for a setup that cannot run. */
+export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<AppDeps> {
+  const now = overrides.now ?? (() => new Date());
+  const logger = overrides.logger ?? createLogger();
+  const templates = await loadTemplates(config.templatesDir, {
+    issuers: config.issuers.map((i) => i.name),
+    maxDurationSeconds: config.sessions.maxDurationSeconds,
+  });
+  const redis = createRedis({ url: config.redis.url });
+  const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
+  // IAM is a global service: its endpoint is us-east-1 whatever region the service runs in.
+  const iam = new IAMClient({ region: 'us-east-1', maxAttempts: 1, ...overrides.iamClientConfig });
+  const killSwitch = new KillSwitchStore(redis, { keyPrefix: config.redis.keyPrefix, now });
+  const applyDeps = {
+    iam,
+    store: killSwitch,
+    now,
+    marginMs: config.killSwitch.marginSeconds * 1000,
+    policyName: config.killSwitch.policyName,
+    metrics: {
+      onApplied: (_role: string, seconds: number) => metrics.revocationApplySeconds.observe(seconds),
+      onPending: (count: number) => metrics.pendingRoles.set(count),
+    },
+  };
+  return {
+    config,
+    logger,
+    metrics,
+    now,
+    redis,
+    sessions: new SessionStore(redis, { keyPrefix: config.redis.keyPrefix, graceSeconds: config.sessions.graceSeconds, now }),
+    sts: new STSClient({ region: config.aws.region, maxAttempts: config.aws.maxAttempts, ...overrides.stsClientConfig }),
+    iam,
+    killSwitch,
+    applyRole: (roleArn) => applyRolePolicy(applyDeps, roleArn),
+    verifier: createTokenVerifier(config.issuers, { now }),
+    templates: new Map(templates.map((t) => [t.name, t])),
+    openapi: loadOpenApi(),
+  };
+}
+
+/** The kill switch's background half (retries pending roles, prunes expired entries); one leader at a time. */
+export function startDepsReconciler(deps: AppDeps): Reconciler {
+  return startReconciler({
+    store: deps.killSwitch,
+    apply: (roleArn) => deps.applyRole(roleArn),
+    intervalMs: deps.config.killSwitch.reconcileIntervalSeconds * 1000,
+    now: deps.now,
+    maxSessionSeconds: deps.config.sessions.maxDurationSeconds,
+    logger: deps.logger,
+    metrics: { onPending: (count) => deps.metrics.pendingRoles.set(count) },
+  });
+}
+
+/** Releases connections; the app itself holds none. */
+export async function closeDeps(deps: AppDeps): Promise<void> {
+  deps.sts.destroy();
+  deps.iam.destroy();
+  await deps.redis.quit().catch(() => deps.redis.disconnect());
+}

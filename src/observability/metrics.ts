@@ -1,0 +1,37 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric the service exports, on its own registry (tests build one per app). Labels never carry secrets or identities. */
+export interface Metrics {
+  registry: Registry;
+  vendTotal: Counter<'template' | 'outcome'>;
+  vendDuration: Histogram<'outcome'>;
+  stsDuration: Histogram<'outcome'>;
+  stsErrors: Counter<'code'>;
+  redisErrors: Counter<'op'>;
+  authFailures: Counter<'code'>;
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  revocations: Counter<'selector' | 'outcome'>;
+  revocationApplySeconds: Histogram;
+  pendingRoles: Gauge;
+}
+
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'sts_vend_' });
+  const registers = [registry];
+  return {
+    registry,
+    vendTotal: new Counter({ name: 'sts_vend_vend_total', help: 'Vend decisions by template and outcome', labelNames: ['template', 'outcome'], registers }),
+    vendDuration: new Histogram({ name: 'sts_vend_vend_duration_seconds', help: 'Whole vend, from authenticated request to answer', labelNames: ['outcome'], buckets: latencyBuckets, registers }),
+    stsDuration: new Histogram({ name: 'sts_vend_sts_assume_role_duration_seconds', help: 'The sts:AssumeRole call alone, SDK retries included', labelNames: ['outcome'], buckets: latencyBuckets, registers }),
+    stsErrors: new Counter({ name: 'sts_vend_sts_errors_total', help: 'AWS STS errors by AWS error code', labelNames: ['code'], registers }),
+    redisErrors: new Counter({ name: 'sts_vend_redis_errors_total', help: 'Redis operations that failed', labelNames: ['op'], registers }),
+    authFailures: new Counter({ name: 'sts_vend_auth_failures_total', help: 'Refused bearer tokens by error code', labelNames: ['code'], registers }),
+    httpRequests: new Counter({ name: 'sts_vend_http_requests_total', help: 'HTTP requests by route template, method and status', labelNames: ['route', 'method', 'status'], registers }),
+    revocations: new Counter({ name: 'sts_vend_revocations_total', help: 'Revocations by selector and outcome', labelNames: ['selector', 'outcome'], registers }),
+    revocationApplySeconds: new Histogram({ name: 'sts_vend_revocation_apply_seconds', help: 'Time from revocation to AWS enforcement written', buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900], registers }),
+    pendingRoles: new Gauge({ name: 'sts_vend_revocation_pending_roles', help: 'Roles whose revocation policy is not yet written', registers }),
+  };
+}

@@ -1,0 +1,153 @@
+import type { Identity } from '../auth/identity';
+import type { AppDeps } from '../deps';
+import { ApiError } from '../errors';
+import { audit } from '../observability/audit';
+import type { SessionRecord } from '../sessions/session-store';
+import { storeCall } from '../store-call';
+import { sanitizeTagValue } from '../vend/aws-limits';
+import { newSessionId } from '../vend/session-id';
+import type { RevocationRecord, RoleState, Selector } from './kill-switch-store';
+import type { RevocationEntry } from './revocation-policy';
+
+export interface RevokeRequest {
+  sessionId?: string;
+  developer?: string;
+  project?: string;
+  template?: string;
+  all?: true;
+  reason: string;
+  block?: { durationSeconds: number };
+}
+
+export const PROPAGATION_NOTE =
+  'The service refuses the revoked scope now. The Deny written to each role takes seconds to a few minutes to ' +
+  'propagate through IAM; a role still pending is retried until applied. A session already chained into another ' +
+  'role is not reached by a Deny on this one.';
+
+const SELECTORS = ['sessionId', 'developer', 'project', 'template', 'all'] as const;
+
+/**
+ * The kill switch (DESIGN.md): durable in Redis first (layer 1 refuses the scope at once), then a Deny on every
+ * role that can hold an affected session (layer 2). `state: 'ended'` is the owner ending their own session.
+ */
+export async function revokeSessions(
+  deps: AppDeps,
+  actor: Identity,
+  req: RevokeRequest,
+  requestId: string,
+  opts: { state?: 'revoked' | 'ended' } = {},
+): Promise<{ revocation: RevocationRecord; applied: boolean }> {
+  const selector = selectorOf(req);
+  const now = deps.now();
+  const { marginSeconds } = deps.config.killSwitch;
+  // aws-sts.md: a session issued before the revocation must be denied even if AWS's clock is behind ours.
+  const before = new Date(now.getTime() + marginSeconds * 1000);
+  const affected = await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
+  const roles = rolesFor(deps, selector, affected);
+  const entriesByRole = new Map<string, RevocationEntry[]>();
+  for (const roleArn of roles) {
+    entriesByRole.set(roleArn, entriesFor(deps, selector, affected.filter((s) => s.roleArn === roleArn), before));
+  }
+  // Group revocations also refuse new vends until `before`: credentials issued in that window would be denied
+  // by the new Deny anyway, so they are not issued at all.
+  const settleUntil = selector.kind === 'session' ? undefined : before;
+  const blockUntil = maxDate(settleUntil, req.block ? new Date(now.getTime() + req.block.durationSeconds * 1000) : undefined);
+  const revocation: RevocationRecord = {
+    revocationId: `r${newSessionId()}`,
+    selector,
+    reason: req.reason,
+    operator: actor.developer,
+    createdAt: now.toISOString(),
+    sessionsRevoked: affected.length,
+    ...(req.block && blockUntil ? { blockedUntil: blockUntil.toISOString() } : {}),
+    roles: roles.map((roleArn): RoleState => ({ roleArn, state: 'pending' })),
+  };
+
+  await storeCall(deps, 'revoke.record', () =>
+    deps.killSwitch.recordRevocation(revocation, {
+      ...(selector.kind === 'session' ? {} : { revokedBefore: before }),
+      ...(blockUntil ? { blockUntil } : {}),
+      entriesByRole,
+    }),
+  );
+  await storeCall(deps, 'revoke.mark', () =>
+    deps.sessions.markRevoked(affected.map((s) => s.id), { revokedAt: now, revocationId: revocation.revocationId, state: opts.state ?? 'revoked' }),
+  );
+
+  const results = await Promise.all(roles.map((roleArn) => storeCall(deps, 'revoke.apply', () => deps.applyRole(roleArn))));
+  revocation.roles = results;
+  const applied = results.every((r) => r.state === 'applied');
+  deps.metrics.revocations.inc({ selector: selector.kind, outcome: applied ? 'applied' : 'pending' });
+  audit(deps.logger, {
+    event: opts.state === 'ended' ? 'session.end' : 'revoke',
+    outcome: applied ? 'applied' : 'pending',
+    requestId,
+    issuer: actor.issuer,
+    subject: actor.subject,
+    developer: actor.developer,
+    revocationId: revocation.revocationId,
+    selector,
+    reason: req.reason,
+    sessionsRevoked: affected.length,
+    roles: results,
+    ...(revocation.blockedUntil ? { blockedUntil: revocation.blockedUntil } : {}),
+  });
+  return { revocation, applied };
+}
+
+function selectorOf(req: RevokeRequest): Selector {
+  const given = SELECTORS.filter((k) => req[k] !== undefined);
+  if (given.length !== 1) {
+    throw new ApiError(400, 'invalid_request', `body: exactly one selector of ${SELECTORS.join(', ')} is required (got ${given.length})`);
+  }
+  if (req.sessionId !== undefined) {
+    // A block refuses new vends for a scope; a single session has no future vends to refuse.
+    if (req.block) throw new ApiError(400, 'invalid_request', 'body.block: applies to developer, project, template or all, not to one session');
+    return { kind: 'session', value: req.sessionId };
+  }
+  if (req.all) return { kind: 'all' };
+  const kind = given[0] as 'developer' | 'project' | 'template';
+  return { kind, value: req[kind] as string };
+}
+
+/** Unexpired sessions the selector covers, from the session indexes. */
+async function affectedSessions(deps: AppDeps, selector: Selector): Promise<SessionRecord[]> {
+  if (selector.kind === 'session') {
+    const rec = await deps.sessions.get(selector.value!);
+    if (!rec) throw new ApiError(404, 'session_not_found', 'no such session');
+    return rec.state === 'pending' || rec.state === 'live' ? [rec] : [];
+  }
+  let ids: string[];
+  if (selector.kind === 'all') {
+    const developers = await deps.sessions.activeValues('developer');
+    ids = (await Promise.all(developers.map((d) => deps.sessions.idsBy('developer', d)))).flat();
+  } else {
+    ids = await deps.sessions.idsBy(selector.kind, selector.value!);
+  }
+  const records = await deps.sessions.getMany(ids);
+  return records.filter((r): r is SessionRecord => r !== null && (r.state === 'pending' || r.state === 'live'));
+}
+
+/** Roles that can hold an affected session: from the sessions themselves, and from templates for the scope. */
+function rolesFor(deps: AppDeps, selector: Selector, affected: SessionRecord[]): string[] {
+  const roles = new Set(affected.map((s) => s.roleArn));
+  for (const t of deps.templates.values()) {
+    if (selector.kind === 'all' || (selector.kind === 'template' && t.name === selector.value)) roles.add(t.roleArn);
+  }
+  return [...roles].sort();
+}
+
+function entriesFor(deps: AppDeps, selector: Selector, sessions: SessionRecord[], before: Date): RevocationEntry[] {
+  // Every session the entry covers has expired once the longest possible session issued before `before` has.
+  const coverSeconds = deps.config.sessions.maxDurationSeconds + deps.config.killSwitch.marginSeconds;
+  const expiresAt = new Date(before.getTime() + coverSeconds * 1000).toISOString();
+  if (selector.kind === 'session') {
+    return sessions.map((s) => ({ kind: 'session', sessionId: s.id, issuedAt: s.issuedAt ?? s.createdAt, expiresAt: s.expiresAt }));
+  }
+  if (selector.kind === 'all') return [{ kind: 'all', before: before.toISOString(), expiresAt }];
+  // The Deny matches the tag as it was set on the session, i.e. after sanitising.
+  const value = selector.kind === 'template' ? selector.value! : sanitizeTagValue(selector.value!);
+  return [{ kind: selector.kind, value, before: before.toISOString(), expiresAt }];
+}
+
+const maxDate = (a?: Date, b?: Date): Date | undefined => (!a ? b : !b ? a : a > b ? a : b);

@@ -1,0 +1,26 @@
+import { Router } from 'express';
+import type { AppDeps } from '../deps';
+
+/** Liveness, readiness (Redis answers, templates loaded) and Prometheus metrics; no authentication. */
+export function healthRoutes(deps: AppDeps): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    try {
+      await deps.sessions.ping();
+      checks.redis = 'ok';
+    } catch {
+      checks.redis = 'unavailable';
+    }
+    checks.templates = deps.templates.size > 0 ? 'ok' : 'none loaded';
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { extractBearerToken } from '../auth/bearer';
+import type { Identity } from '../auth/identity';
+import type { AppDeps } from '../deps';
+import { ApiError } from '../errors';
+import { assertValid } from '../openapi';
+
+/** Per-request state kept on res.locals, typed. */
+export interface Locals {
+  requestId: string;
+  identity?: Identity;
+}
+export const locals = (res: Response): Locals => res.locals as Locals;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Takes a caller's X-Request-Id when it is a safe token (to join logs across hops), else makes one. */
+export const requestId: RequestHandler = (req, res, next) => {
+  const given = req.get('x-request-id');
+  const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+  locals(res).requestId = id;
+  res.setHeader('X-Request-Id', id);
+  next();
+};
+
+/** Verifies the bearer token; a refused token counts in sts_vend_auth_failures_total{code}. */
+export function authenticate(deps: AppDeps): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      locals(res).identity = await deps.verifier.verify(extractBearerToken(req.get('authorization')));
+      next();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) deps.metrics.authFailures.inc({ code: err.code });
+      next(err);
+    }
+  };
+}
+
+/** Validates the JSON body and path parameters against the operation in openapi.yaml. */
+export function validate(deps: AppDeps, method: string, route: string): RequestHandler {
+  const op = deps.openapi.find(method, route);
+  if (!op) throw new Error(`openapi.yaml has no ${method} ${route}`);
+  return (req, _res, next) => {
+    if (op.body) {
+      if (!req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'the body must be application/json');
+      assertValid(op.body, req.body, 'body');
+    }
+    if (op.params) assertValid(op.params, req.params, 'path');
+    if (op.query) assertValid(op.query, { ...(req.query as object) }, 'query');
+    next();
+  };
+}
+
+/** Reads a cursor-paginated page; a cursor this service did not issue is the caller's mistake, not a 500. */
+export async function withCursor<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TypeError) throw new ApiError(400, 'invalid_request', 'query.cursor: is not a cursor this service issued', { cause: err });
+    throw err;
+  }
+}
+
+/** The one place errors become responses (STYLE habit 3): client errors say why, server errors say little. */
+export function errorHandler(deps: AppDeps) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const requestId = locals(res).requestId ?? 'unknown';
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) {
+      deps.logger.error({ requestId, code: apiError.code, err: describeCause(err) }, 'request failed');
+    }
+    if (apiError.retryAfter !== undefined) res.setHeader('Retry-After', String(apiError.retryAfter));
+    const message = apiError.expose ? apiError.message : 'internal error';
+    const body: { code: string; message: string; requestId: string; details?: Record<string, unknown> } = { code: apiError.code, message, requestId };
+    if (apiError.expose && apiError.details) body.details = apiError.details;
+    res.status(apiError.status).json({ error: body });
+  };
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { type?: string; status?: number };
+  // express.json() errors: body-parser sets `type`.
+  if (e?.type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'the request body is too large');
+  if (e?.type === 'entity.parse.failed') return new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    return new ApiError(415, 'unsupported_media_type', 'the body must be UTF-8 JSON');
+  }
+  return new ApiError(500, 'internal_error', 'internal error', { cause: err });
+}
+
+/** Logs the cause chain's names and messages only: AWS and Redis errors do not carry secrets, request objects might. */
+function describeCause(err: unknown): Record<string, unknown> {
+  const chain: Array<{ name?: string; message?: string }> = [];
+  let cur: unknown = err;
+  for (let i = 0; cur && i < 4; i++) {
+    const c = cur as { name?: string; message?: string; cause?: unknown };
+    chain.push({ name: c.name, message: c.message });
+    cur = c.cause;
+  }
+  return { chain, stack: (err as Error)?.stack?.split('\n').slice(0, 6).join('\n') };
+}

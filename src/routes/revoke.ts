@@ -1,0 +1,52 @@
+import { Router, type RequestHandler } from 'express';
+import { isOperator } from '../auth/operator';
+import type { AppDeps } from '../deps';
+import { ApiError } from '../errors';
+import { audit } from '../observability/audit';
+import type { RevocationRecord } from '../revoke/kill-switch-store';
+import { PROPAGATION_NOTE, revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
+import { storeCall } from '../store-call';
+import { authenticate, locals, validate, withCursor } from './middleware';
+
+/** Everyone but operators gets 403 on these routes (issue: operators are identities matching `operators`). */
+export function operatorOnly(deps: AppDeps): RequestHandler {
+  return (_req, res, next) => {
+    if (!isOperator(locals(res).identity!, deps.config.operators)) {
+      throw new ApiError(403, 'operator_only', 'this route is for operators');
+    }
+    next();
+  };
+}
+
+export const revocationBody = (r: RevocationRecord): RevocationRecord & { note: string } => ({ ...r, note: PROPAGATION_NOTE });
+
+/** POST /v1/revoke and the revocation records; operators only. */
+export function revokeRoutes(deps: AppDeps): Router {
+  const router = Router();
+  const guard = [authenticate(deps), operatorOnly(deps)];
+  router.post('/v1/revoke', ...guard, validate(deps, 'POST', '/v1/revoke'), async (req, res) => {
+    const { revocation, applied } = await revokeSessions(deps, locals(res).identity!, req.body as RevokeRequest, locals(res).requestId);
+    res.status(applied ? 200 : 202).json(revocationBody(revocation));
+  });
+  router.get('/v1/revocations', ...guard, validate(deps, 'GET', '/v1/revocations'), async (req, res) => {
+    const { cursor, limit } = req.query as { cursor?: string; limit?: string };
+    const page = await withCursor(() => storeCall(deps, 'revocations.list', () => deps.killSwitch.listRevocations(cursor ?? null, Number(limit ?? 100))));
+    res.json({ revocations: page.revocations.map(revocationBody), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
+  });
+  router.get('/v1/revocations/:id', ...guard, validate(deps, 'GET', '/v1/revocations/:id'), async (req, res) => {
+    const rec = await storeCall(deps, 'revocations.get', () => deps.killSwitch.getRevocation(String(req.params.id)));
+    if (!rec) throw new ApiError(404, 'revocation_not_found', 'no such revocation');
+    res.json(revocationBody(rec));
+  });
+  router.delete('/v1/revocations/:id/block', ...guard, validate(deps, 'DELETE', '/v1/revocations/:id/block'), async (req, res) => {
+    const id = String(req.params.id);
+    const existing = await storeCall(deps, 'revocations.get', () => deps.killSwitch.getRevocation(id));
+    if (!existing) throw new ApiError(404, 'revocation_not_found', 'no such revocation');
+    if (!existing.blockedUntil) throw new ApiError(409, 'no_block', 'this revocation set no block');
+    const rec = await storeCall(deps, 'revocations.lift', () => deps.killSwitch.liftBlock(id));
+    const identity = locals(res).identity!;
+    audit(deps.logger, { event: 'block.lift', outcome: 'applied', requestId: locals(res).requestId, issuer: identity.issuer, subject: identity.subject, developer: identity.developer, revocationId: id });
+    res.json(revocationBody(rec ?? existing));
+  });
+  return router;
+}

@@ -1,0 +1,57 @@
+import { Router } from 'express';
+import { isOperator } from '../auth/operator';
+import type { AppDeps } from '../deps';
+import { ApiError } from '../errors';
+import type { SessionState } from '../sessions/session-store';
+import { storeCall } from '../store-call';
+import { revokeSessions } from '../revoke/revoke-sessions';
+import { authenticate, locals, validate, withCursor } from './middleware';
+import { operatorOnly, revocationBody } from './revoke';
+
+/**
+ * Sessions: operators list them; the owner (or an operator) reads one or ends it early. Anyone else learns
+ * nothing about a session, not even that it exists.
+ */
+export function sessionRoutes(deps: AppDeps): Router {
+  const router = Router();
+  router.get('/v1/sessions', authenticate(deps), operatorOnly(deps), validate(deps, 'GET', '/v1/sessions'), async (req, res) => {
+    const q = req.query as Record<string, string | undefined>;
+    const filter = {
+      ...(q.developer ? { developer: q.developer } : {}),
+      ...(q.project ? { project: q.project } : {}),
+      ...(q.template ? { template: q.template } : {}),
+      ...(q.role ? { role: q.role } : {}),
+      ...(q.state ? { state: q.state as SessionState } : {}),
+    };
+    const page = await withCursor(() => storeCall(deps, 'sessions.list', () => deps.sessions.list(filter, q.cursor ?? null, Number(q.limit ?? 100))));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ sessions: page.sessions, ...(page.cursor ? { nextCursor: page.cursor } : {}) });
+  });
+  router.delete('/v1/sessions/:id', authenticate(deps), validate(deps, 'DELETE', '/v1/sessions/:id'), async (req, res) => {
+    const identity = locals(res).identity!;
+    const session = await storeCall(deps, 'get', () => deps.sessions.get(String(req.params.id)));
+    const owner = session && session.issuer === identity.issuer && session.subject === identity.subject;
+    if (!session || !(owner || isOperator(identity, deps.config.operators))) {
+      throw new ApiError(404, 'session_not_found', 'no such session');
+    }
+    const { revocation, applied } = await revokeSessions(
+      deps,
+      identity,
+      { sessionId: session.id, reason: owner ? 'ended by its owner' : 'ended by an operator' },
+      locals(res).requestId,
+      { state: owner ? 'ended' : 'revoked' },
+    );
+    res.status(applied ? 200 : 202).json(revocationBody(revocation));
+  });
+  router.get('/v1/sessions/:id', authenticate(deps), validate(deps, 'GET', '/v1/sessions/:id'), async (req, res) => {
+    const identity = locals(res).identity!;
+    const session = await storeCall(deps, 'get', () => deps.sessions.get(String(req.params.id)));
+    const owner = session && session.issuer === identity.issuer && session.subject === identity.subject;
+    if (!session || !(owner || isOperator(identity, deps.config.operators))) {
+      throw new ApiError(404, 'session_not_found', 'no such session');
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(session);
+  });
+  return router;
+}

@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import type { AppDeps } from '../deps';
+import { vendCredentials, type VendRequest } from '../vend/vend-credentials';
+import { authenticate, locals, validate } from './middleware';
+
+/** POST /v1/vend: the whole story lives in vendCredentials; this only adapts HTTP. */
+export function vendRoutes(deps: AppDeps): Router {
+  const router = Router();
+  router.post('/v1/vend', authenticate(deps), validate(deps, 'POST', '/v1/vend'), async (req, res) => {
+    const stop = deps.metrics.vendDuration.startTimer();
+    const { requestId, identity } = locals(res);
+    try {
+      const { session, tags, credentials } = await vendCredentials(deps, identity!, req.body as VendRequest, requestId);
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({
+        sessionId: session.id,
+        template: session.template,
+        roleArn: session.roleArn,
+        assumedRoleArn: session.assumedRoleArn,
+        roleSessionName: session.roleSessionName,
+        sourceIdentity: session.sourceIdentity,
+        tags,
+        expiresAt: session.expiresAt,
+        packedPolicySize: session.packedPolicySize ?? 0,
+        credentials: {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          sessionToken: credentials.sessionToken,
+          expiration: credentials.expiration.toISOString(),
+        },
+      });
+      stop({ outcome: 'allowed' });
+    } catch (err) {
+      stop({ outcome: 'refused' });
+      throw err;
+    }
+  });
+  return router;
+}

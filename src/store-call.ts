@@ -1,0 +1,22 @@
+import type { AppDeps } from './deps';
+import { ApiError } from './errors';
+import { StoreUnavailableError } from './sessions/redis-client';
+
+/**
+ * Runs one session-store operation; if Redis cannot answer, the request fails closed with 503: a session the
+ * service cannot record or check is a session it must not issue or honour.
+ */
+export async function storeCall<T>(deps: Pick<AppDeps, 'metrics' | 'logger'>, op: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    deps.metrics.redisErrors.inc({ op });
+    deps.logger.warn({ op, err: (err.cause as Error | undefined)?.message ?? err.message }, 'session store unavailable');
+    throw new ApiError(503, 'store_unavailable', 'the session store is unavailable; nothing was issued or changed', {
+      cause: err,
+      retryAfter: 2,
+      expose: true,
+    });
+  }
+}
