@@ -88,7 +88,7 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
 
 /** The walkthrough printed at start: every command is ready to paste. */
 export function banner(p: { serviceUrl: string; awsUrl: string; issuer: string; token: string }): string {
-  const vend = `curl -s -X POST ${p.serviceUrl}/v1/vend -H 'Authorization: Bearer ${p.token}' -H 'Content-Type: application/json' -d '{"template":"s3-read-prefix","parameters":{"bucket":"backend-data","prefix":"reports/"}}'`;
+  const vend = `curl -s -X POST ${p.serviceUrl}/v1/vend -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"template":"s3-read-prefix","parameters":{"bucket":"backend-data","prefix":"reports/"}}'`;
   const toEnv = `node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")).credentials;console.log("export AWS_ACCESS_KEY_ID="+c.accessKeyId+" AWS_SECRET_ACCESS_KEY="+c.secretAccessKey+" AWS_SESSION_TOKEN="+c.sessionToken)'`;
   return [
     '',
@@ -99,6 +99,7 @@ export function banner(p: { serviceUrl: string; awsUrl: string; issuer: string; 
     '',
     'Vend credentials for alice@example.com (group backend, project backend-api) to read backend-data/reports/:',
     '',
+    `  export TOKEN=${p.token}`,
     `  ${vend}`,
     '',
     'Use them with the AWS CLI against the local S3 (the first works, the next two are AccessDenied):',

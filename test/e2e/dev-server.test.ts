@@ -30,9 +30,10 @@ describe('npm run dev walkthrough', () => {
       .filter((l) => l.startsWith(prefix));
 
   it('prints a curl that vends credentials which read the allowed prefix and nothing else', async () => {
+    const [token] = printed('export TOKEN=');
     const [curl] = printed('curl ');
     expect(curl).toContain('/v1/vend');
-    const { stdout } = await sh('sh', ['-c', curl!]);
+    const { stdout } = await sh('sh', ['-c', `${token}\n${curl}`]);
     const body = JSON.parse(stdout) as { credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string } };
     expect(body.credentials.accessKeyId).toMatch(/^ASIA/);
 
@@ -45,14 +46,21 @@ describe('npm run dev walkthrough', () => {
   });
 
   (hasAwsCli ? it : it.skip)('the printed AWS CLI lines read the prefix and are refused elsewhere', async () => {
-    const [evalLine] = printed('eval ');
+    const [token] = printed('export TOKEN=');
+    const [evalLine0] = printed('eval ');
+    const evalLine = `${token}\n${evalLine0}`;
     const [read, other, rm] = printed('aws ');
-    const run = (cmd: string) => spawnSync('sh', ['-c', `${evalLine}\n${cmd}`], { encoding: 'utf8', env: { ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' } });
-    const r = run(read!);
+    // Asynchronously: the service answering the banner's curl runs in this process's event loop.
+    const run = (cmd: string) =>
+      sh('sh', ['-c', `${evalLine}\n${cmd}`], { env: { ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' } }).then(
+        (r) => ({ status: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code?: number; stdout?: string; stderr?: string }) => ({ status: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
+      );
+    const r = await run(read!);
     expect(r.status).toBe(0);
     expect(r.stdout.length).toBeGreaterThan(0);
     for (const cmd of [other!, rm!]) {
-      const denied = run(cmd);
+      const denied = await run(cmd);
       expect(denied.status).not.toBe(0);
       expect(denied.stderr).toMatch(/AccessDenied|Forbidden|403/);
     }
