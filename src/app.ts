@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
+import { credentialRoutes } from './routes/credentials';
 import { errorHandler, requestId } from './routes/middleware';
 import { healthRoutes } from './routes/health';
 import { revokeRoutes } from './routes/revoke';
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(templateRoutes(deps));
   app.use(sessionRoutes(deps));
   app.use(revokeRoutes(deps));
+  app.use(credentialRoutes(deps));
   app.use(() => {
     throw new ApiError(404, 'not_found', 'no such route');
   });

@@ -18,6 +18,8 @@ export const REDACT_PATHS = [
   'SessionToken',
   'Token',
   'credentials',
+  'password',
+  '*.password',
   '*.secretAccessKey',
   '*.sessionToken',
   '*.SecretAccessKey',

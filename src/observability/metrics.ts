@@ -7,6 +7,7 @@ export interface Metrics {
   vendDuration: Histogram<'outcome'>;
   stsDuration: Histogram<'outcome'>;
   stsErrors: Counter<'code'>;
+  stsRetries: Counter;
   redisErrors: Counter<'op'>;
   authFailures: Counter<'code'>;
   httpRequests: Counter<'route' | 'method' | 'status'>;
@@ -26,7 +27,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     vendTotal: new Counter({ name: 'sts_vend_vend_total', help: 'Vend decisions by template and outcome', labelNames: ['template', 'outcome'], registers }),
     vendDuration: new Histogram({ name: 'sts_vend_vend_duration_seconds', help: 'Whole vend, from authenticated request to answer', labelNames: ['outcome'], buckets: latencyBuckets, registers }),
     stsDuration: new Histogram({ name: 'sts_vend_sts_assume_role_duration_seconds', help: 'The sts:AssumeRole call alone, SDK retries included', labelNames: ['outcome'], buckets: latencyBuckets, registers }),
-    stsErrors: new Counter({ name: 'sts_vend_sts_errors_total', help: 'AWS STS errors by AWS error code', labelNames: ['code'], registers }),
+    stsErrors: new Counter({ name: 'sts_vend_sts_errors_total', help: 'AWS STS calls that failed after the SDK retries, by AWS error code', labelNames: ['code'], registers }),
+    stsRetries: new Counter({ name: 'sts_vend_sts_retries_total', help: 'Extra STS attempts the SDK made (throttling, transient errors)', registers }),
     redisErrors: new Counter({ name: 'sts_vend_redis_errors_total', help: 'Redis operations that failed', labelNames: ['op'], registers }),
     authFailures: new Counter({ name: 'sts_vend_auth_failures_total', help: 'Refused bearer tokens by error code', labelNames: ['code'], registers }),
     httpRequests: new Counter({ name: 'sts_vend_http_requests_total', help: 'HTTP requests by route template, method and status', labelNames: ['route', 'method', 'status'], registers }),

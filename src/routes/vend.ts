@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { AppDeps } from '../deps';
 import { vendCredentials, type VendRequest } from '../vend/vend-credentials';
 import { authenticate, locals, validate } from './middleware';
@@ -10,7 +10,7 @@ export function vendRoutes(deps: AppDeps): Router {
     const stop = deps.metrics.vendDuration.startTimer();
     const { requestId, identity } = locals(res);
     try {
-      const { session, tags, credentials } = await vendCredentials(deps, identity!, req.body as VendRequest, requestId);
+      const { session, tags, credentials, containerToken } = await vendCredentials(deps, identity!, req.body as VendRequest, requestId);
       res.setHeader('Cache-Control', 'no-store');
       res.json({
         sessionId: session.id,
@@ -20,7 +20,8 @@ export function vendRoutes(deps: AppDeps): Router {
         roleSessionName: session.roleSessionName,
         sourceIdentity: session.sourceIdentity,
         tags,
-        expiresAt: session.expiresAt,
+        expiresAt: credentials.expiration.toISOString(),
+        sessionExpiresAt: session.sessionEndsAt ?? credentials.expiration.toISOString(),
         packedPolicySize: session.packedPolicySize ?? 0,
         credentials: {
           accessKeyId: credentials.accessKeyId,
@@ -28,6 +29,7 @@ export function vendRoutes(deps: AppDeps): Router {
           sessionToken: credentials.sessionToken,
           expiration: credentials.expiration.toISOString(),
         },
+        ...(containerToken ? { container: { url: `${publicUrl(deps, req)}/v1/credentials/${session.id}`, authorizationToken: containerToken } } : {}),
       });
       stop({ outcome: 'allowed' });
     } catch (err) {
@@ -36,4 +38,9 @@ export function vendRoutes(deps: AppDeps): Router {
     }
   });
   return router;
+}
+
+/** Where clients reach this service: `server.publicUrl`, else what the request itself was addressed to. */
+function publicUrl(deps: AppDeps, req: Request): string {
+  return deps.config.server.publicUrl ?? `${req.protocol}://${req.get('host') ?? `127.0.0.1:${deps.config.server.port}`}`;
 }

@@ -39,6 +39,12 @@ export interface SessionRecord {
   failure?: string;
   revokedAt?: string;
   revocationId?: string;
+  /** Refreshable sessions (container delivery): refreshes are refused from this instant on. */
+  sessionEndsAt?: string;
+  /** Lifetime of each credential a refresh issues. */
+  credentialSeconds?: number;
+  /** SHA-256 (base64url) of the container authorization token; the token itself is never stored. */
+  tokenHash?: string;
 }
 
 /** One-letter state codes stored in the head. */
@@ -48,12 +54,12 @@ const STATE_OF: Record<string, SessionState> = Object.fromEntries(Object.entries
 /** 0-based positions in the head array; the Lua scripts use these + 1. */
 export const HEAD = { state: 0, expiresAt: 1, issuedAt: 2, accessKeyId: 3, packedPolicySize: 4, assumedRoleArn: 5, failure: 6, revokedAt: 7, revocationId: 8 } as const;
 /** 0-based positions in the body array. */
-export const BODY = { issuer: 0, subject: 1, developer: 2, project: 3, accessType: 4, template: 5, roleArn: 6, roleSessionName: 7, sourceIdentity: 8, createdAt: 9, parameters: 10 } as const;
+export const BODY = { issuer: 0, subject: 1, developer: 2, project: 3, accessType: 4, template: 5, roleArn: 6, roleSessionName: 7, sourceIdentity: 8, createdAt: 9, parameters: 10, refresh: 11 } as const;
 
 /** The value stored for a new pending session. */
 export function encodePending(rec: SessionRecord): string {
   const head = [STATE_CODE.pending, Date.parse(rec.expiresAt)];
-  const body = [
+  const body: unknown[] = [
     rec.issuer,
     rec.subject === rec.developer ? null : rec.subject,
     rec.developer,
@@ -66,6 +72,8 @@ export function encodePending(rec: SessionRecord): string {
     Date.parse(rec.createdAt),
     rec.parameters,
   ];
+  // Only refreshable sessions carry a twelfth element: [sessionEndsAtMs, credentialSeconds, tokenHash].
+  if (rec.sessionEndsAt) body.push([Date.parse(rec.sessionEndsAt), rec.credentialSeconds ?? 900, rec.tokenHash ?? null]);
   return `${JSON.stringify(head)}\n${JSON.stringify(body)}`;
 }
 
@@ -107,6 +115,12 @@ export function decodeRecord(id: string, raw: string): SessionRecord {
     revokedAt: iso(head, HEAD.revokedAt),
     revocationId: str(head, HEAD.revocationId),
   };
+  const refresh = body[BODY.refresh];
+  if (Array.isArray(refresh)) {
+    optional.sessionEndsAt = iso(refresh, 0);
+    optional.credentialSeconds = num(refresh, 1);
+    optional.tokenHash = str(refresh, 2);
+  }
   // A session has an assumed-role ARN once it is live (it then has an access key id).
   if (optional.accessKeyId !== undefined) {
     optional.assumedRoleArn = str(head, HEAD.assumedRoleArn) ?? assumedRoleArnOf(roleArn, roleSessionName);

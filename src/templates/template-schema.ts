@@ -32,6 +32,8 @@ const templateSchema = {
     access: { type: 'string', enum: ['read', 'write'] },
     // aws-sts.md: DurationSeconds 900..43200.
     maxDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200 },
+    // How long a refreshable (container-delivered) session of this template may keep refreshing.
+    maxSessionDurationSeconds: { type: 'integer', minimum: 900, maximum: 86400 },
     allow: {
       type: 'object',
       additionalProperties: false,

@@ -21,6 +21,8 @@ export interface TemplateSpec {
   roleArn: string;
   access: 'read' | 'write';
   maxDurationSeconds: number;
+  /** Refreshable sessions of this template end after at most this long (default: sessions.maxSessionDurationSeconds). */
+  maxSessionDurationSeconds?: number;
   allow: AllowRules;
   parameters: Record<string, unknown>;
   policy: PolicyDocument;

@@ -60,6 +60,7 @@ export async function assumeRole(
       throw new ApiError(502, 'aws_bad_response', 'AWS STS answered without credentials');
     }
     stop({ outcome: 'ok' });
+    countRetries(opts.metrics, out.$metadata.attempts);
     return {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,
@@ -75,10 +76,16 @@ export async function assumeRole(
       throw err;
     }
     const code = awsErrorCode(err);
+    countRetries(opts.metrics, (err as { $metadata?: { attempts?: number } }).$metadata?.attempts);
     stop({ outcome: THROTTLE_CODES.has(code) ? 'throttled' : 'error' });
     opts.metrics.stsErrors.inc({ code: metricCode(code) });
     throw translateStsError(code, input.roleArn, err);
   }
+}
+
+/** Retries the SDK absorbed never reach the caller, but throttling shows here before it becomes an error. */
+function countRetries(metrics: Metrics, attempts: number | undefined): void {
+  if (attempts !== undefined && attempts > 1) metrics.stsRetries.inc(attempts - 1);
 }
 
 function awsErrorCode(err: unknown): string {
@@ -103,7 +110,7 @@ function translateStsError(code: string, roleArn: string, cause: unknown): ApiEr
       'assume_role_denied',
       `AWS refused sts:AssumeRole on ${roleArn}. The role's trust policy most likely does not allow this service's ` +
         'principal sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity, or a tag condition in it does not match ' +
-        '(see "Deploying against AWS" in the README).',
+        '(see "Deploying on AWS" in the README).',
       { cause, expose: true },
     );
   }

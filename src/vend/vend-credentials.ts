@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Identity } from '../auth/identity';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
@@ -7,8 +8,9 @@ import { authorizeTemplate } from '../templates/authorize';
 import { renderPolicy } from '../templates/render-policy';
 import { storeCall } from '../store-call';
 import type { LoadedTemplate } from '../templates/types';
-import { assumeRole, type IssuedCredentials } from './assume-role';
-import { LIMITS, sanitizeName, sanitizeTagValue } from './aws-limits';
+import type { IssuedCredentials } from './assume-role';
+import { LIMITS, sanitizeName } from './aws-limits';
+import { issueForSession, recordIssued, sessionTags } from './session-credentials';
 import { newSessionId } from './session-id';
 
 export interface VendRequest {
@@ -16,16 +18,18 @@ export interface VendRequest {
   parameters?: Record<string, unknown>;
   project?: string;
   durationSeconds?: number;
+  /** `container`: a refreshable session served at /v1/credentials/{id} with a bearer of its own. */
+  delivery?: 'credentials' | 'container';
+  sessionDurationSeconds?: number;
 }
 
 export interface VendResult {
   session: SessionRecord;
   tags: Record<string, string>;
   credentials: IssuedCredentials;
+  /** Container delivery only: the session's authorization token, shown once, stored only as a hash. */
+  containerToken?: string;
 }
-
-/** Session tag keys the service sets; every one is transitive so role chaining cannot shed it. */
-export const TAG_KEYS = ['AccessType', 'developer', 'project', 'agent-session', 'template'] as const;
 
 /**
  * The story of one vend (DESIGN.md): authorize the template, render its policy, reserve a slot, record the
@@ -64,29 +68,15 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
   const template = deps.templates.get(req.template);
   if (!template) throw new ApiError(404, 'unknown_template', `template "${req.template}" does not exist`, { details: { field: 'template' } });
   const { project } = authorizeTemplate(template, identity, req.project);
+  // Rendered before anything is recorded, so bad parameters are refused without a trace in Redis or AWS.
   const rendered = renderPolicy(template, req.parameters ?? {}, { developer: identity.developer, project });
-  // Kill switch layer 1 (one round trip): a block on this developer, project, template or everything.
-  const block = await storeCall(deps, 'blockFor', () => deps.killSwitch.blockFor({ developer: identity.developer, project, template: template.name }));
-  if (block) {
-    const seconds = Math.max(1, Math.ceil((block.until.getTime() - deps.now().getTime()) / 1000));
-    const scope = block.selector.kind === 'all' ? 'all vends' : `this ${block.selector.kind}`;
-    throw new ApiError(403, 'blocked', `an operator has blocked new vends for ${scope}; retry after ${seconds} s`, { retryAfter: seconds });
-  }
-
   const now = deps.now();
-  const durationSeconds = sessionDuration(deps, template, req.durationSeconds);
+  const durationSeconds = credentialDuration(deps, template, req.durationSeconds);
+  const container = req.delivery === 'container';
+  const sessionEndsAt = container ? new Date(now.getTime() + sessionLifetime(deps, template, durationSeconds, req.sessionDurationSeconds) * 1000) : undefined;
   const id = newSessionId();
-  const sourceIdentity = sanitizeName(identity.developer);
-  // Readable in CloudTrail and the assumed-role ARN, unique by the short id: "<developer>.<id prefix>".
-  const roleSessionName = `${sanitizeName(identity.developer, LIMITS.roleSessionName.max - 9)}.${id.slice(0, 8)}`;
-  const tags: Record<string, string> = {
-    AccessType: sanitizeTagValue(identity.accessType),
-    developer: sanitizeTagValue(identity.developer),
-    project: sanitizeTagValue(project),
-    'agent-session': id,
-    template: template.name,
-  };
-  const expiresAt = new Date(now.getTime() + durationSeconds * 1000);
+  const token = container ? randomBytes(32).toString('base64url') : undefined;
+  const expiresAt = new Date(Math.max(now.getTime() + durationSeconds * 1000, sessionEndsAt?.getTime() ?? 0));
 
   const limits = { ...deps.config.limits, ...template.limits };
   const reservation = await storeCall(deps, 'reserve', () =>
@@ -115,54 +105,57 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
     accessType: identity.accessType,
     template: template.name,
     roleArn: template.roleArn,
-    roleSessionName,
-    sourceIdentity,
+    // Readable in CloudTrail and the assumed-role ARN, unique by the short id: "<developer>.<id prefix>".
+    roleSessionName: `${sanitizeName(identity.developer, LIMITS.roleSessionName.max - 9)}.${id.slice(0, 8)}`,
+    sourceIdentity: sanitizeName(identity.developer),
     parameters: req.parameters ?? {},
     createdAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
+    ...(sessionEndsAt && token ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, tokenHash: hashToken(token) } : {}),
   };
   // DESIGN.md step 4: the intent is durable before AWS is asked, or nothing is issued.
   await storeCall(deps, 'createPending', () => deps.sessions.createPending(session));
+  // Kill switch layer 1 (one round trip), after the pending record so a revocation racing this vend either
+  // finds the session or has already written the block this reads.
+  const block = await storeCall(deps, 'blockFor', () => deps.killSwitch.blockFor({ developer: identity.developer, project, template: template.name }));
+  if (block) {
+    await deps.sessions.markFailed(id, 'blocked').catch(() => undefined);
+    const seconds = Math.max(1, Math.ceil((block.until.getTime() - deps.now().getTime()) / 1000));
+    const scope = block.selector.kind === 'all' ? 'all vends' : `this ${block.selector.kind}`;
+    throw new ApiError(403, 'blocked', `an operator has blocked new vends for ${scope}; retry after ${seconds} s`, { retryAfter: seconds });
+  }
 
   let credentials: IssuedCredentials;
   try {
-    credentials = await assumeRole(
-      deps.sts,
-      {
-        roleArn: template.roleArn,
-        roleSessionName,
-        durationSeconds,
-        policy: rendered.json,
-        policyArns: template.policyArns,
-        tags,
-        transitiveTagKeys: [...TAG_KEYS],
-        sourceIdentity,
-      },
-      { roleChaining: deps.config.aws.roleChaining, metrics: deps.metrics },
-    );
+    credentials = await issueForSession(deps, session, durationSeconds, rendered);
   } catch (err) {
     await deps.sessions.markFailed(id, err instanceof ApiError ? err.code : 'error').catch(() => undefined);
     throw err;
   }
-
-  const live = { accessKeyId: credentials.accessKeyId, assumedRoleArn: credentials.assumedRoleArn, issuedAt: now, expiresAt: credentials.expiration, packedPolicySize: credentials.packedPolicySize };
   // If this write fails the credentials are dropped here, never returned: the pending record already lets the
   // kill switch find the session, and a caller cannot use what it never received.
-  const state = await storeCall(deps, 'markLive', () => deps.sessions.markLive(id, live));
-  if (state === null) {
-    throw new ApiError(503, 'store_unavailable', 'the session record was lost; no credentials were issued', { retryAfter: 2, expose: true });
-  }
-  if (state !== 'live') throw new ApiError(403, 'session_revoked', 'the session was revoked while it was being issued');
+  await recordIssued(deps, session, credentials, now);
+  if (container) deps.credentialCache.set(id, credentials);
   return {
-    session: { ...session, state: 'live', accessKeyId: live.accessKeyId, assumedRoleArn: live.assumedRoleArn, issuedAt: now.toISOString(), expiresAt: credentials.expiration.toISOString(), packedPolicySize: live.packedPolicySize },
-    tags,
+    session: { ...session, state: 'live', accessKeyId: credentials.accessKeyId, assumedRoleArn: credentials.assumedRoleArn, issuedAt: now.toISOString(), packedPolicySize: credentials.packedPolicySize },
+    tags: sessionTags(session),
     credentials,
+    ...(token ? { containerToken: token } : {}),
   };
 }
 
 /** min(request or default, template max, config max); AWS's floor is 900 s (aws-sts.md: DurationSeconds). */
-function sessionDuration(deps: AppDeps, template: LoadedTemplate, requested?: number): number {
+function credentialDuration(deps: AppDeps, template: LoadedTemplate, requested?: number): number {
   const s = deps.config.sessions;
   const cap = Math.min(template.maxDurationSeconds, s.maxDurationSeconds, deps.config.aws.roleChaining ? LIMITS.durationSeconds.chained : LIMITS.durationSeconds.max);
   return Math.max(LIMITS.durationSeconds.min, Math.min(requested ?? s.defaultDurationSeconds, cap));
 }
+
+/** How long a refreshable session may keep refreshing: never shorter than one credential. */
+function sessionLifetime(deps: AppDeps, template: LoadedTemplate, credentialSeconds: number, requested?: number): number {
+  const cap = Math.min(template.maxSessionDurationSeconds ?? Infinity, deps.config.sessions.maxSessionDurationSeconds);
+  return Math.max(credentialSeconds, Math.min(requested ?? credentialSeconds, cap));
+}
+
+/** SHA-256 of a container token, base64url: what Redis keeps instead of the token. */
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('base64url');

@@ -81,6 +81,16 @@ describe('session records', () => {
     });
   });
 
+  it('round-trips the refresh fields of a refreshable session, and a second markLive records the new key', async () => {
+    const { store } = setup();
+    const rec = record({ sessionEndsAt: new Date(T0 + 7200_000).toISOString(), credentialSeconds: 900, tokenHash: 'h'.repeat(43) });
+    await store.createPending(rec);
+    expect(await store.get(rec.id)).toEqual(rec);
+    await store.markLive(rec.id, live(rec));
+    expect(await store.markLive(rec.id, { ...live(rec), accessKeyId: 'ASIAEXAMPLE000000002' })).toBe('live');
+    expect(await store.get(rec.id)).toMatchObject({ accessKeyId: 'ASIAEXAMPLE000000002', sessionEndsAt: rec.sessionEndsAt, credentialSeconds: 900, tokenHash: rec.tokenHash });
+  });
+
   it('keeps values that differ from the derivable ones (subject, source identity, assumed-role ARN of a role with a path)', async () => {
     const { store } = setup();
     const rec = record({ subject: 'other-sub', sourceIdentity: 'alice', roleArn: 'arn:aws-us-gov:iam::111122223333:role/team/agent-s3' });
