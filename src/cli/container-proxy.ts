@@ -1,0 +1,59 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isStsVendError } from '../client/errors';
+import type { StsVendClient } from '../client/sts-vend-client';
+
+/**
+ * A container-credentials endpoint on 127.0.0.1 for one child process. It holds no credential: every GET is
+ * forwarded to the session's URL on the service, so each SDK refresh is a service checkpoint, and a refusal
+ * reaches the SDK with the service's own `Code`/`Message`. Its token is fresh random bytes, so another local
+ * user who finds the port still cannot read the credentials.
+ */
+export interface ContainerProxy {
+  /** For AWS_CONTAINER_CREDENTIALS_FULL_URI. */
+  url: string;
+  /** For AWS_CONTAINER_AUTHORIZATION_TOKEN. */
+  token: string;
+  close(): Promise<void>;
+}
+
+export async function startContainerProxy(client: StsVendClient, session: { url: string; authorizationToken: string }): Promise<ContainerProxy> {
+  const token = randomBytes(32).toString('base64url');
+  const expected = Buffer.from(token);
+  const path = '/credentials';
+
+  const server = http.createServer((req, res) => {
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'GET' || req.url !== path) return reply(404, { Code: 'NotFound', Message: 'not found' });
+    const given = Buffer.from(req.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return reply(401, { Code: 'InvalidToken', Message: 'missing or wrong authorization token' });
+    }
+    client.credentials(session.url, session.authorizationToken).then(
+      (c) => reply(200, c),
+      (err: unknown) => {
+        if (isStsVendError(err) && err.status >= 400 && err.status < 500) return reply(err.status, { Code: err.code, Message: err.message });
+        const retry = isStsVendError(err) && err.retryAfter ? { 'Retry-After': String(err.retryAfter) } : undefined;
+        reply(503, { Code: 'ServiceUnavailable', Message: isStsVendError(err) ? err.message : 'the credentials service failed' }, retry);
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    token,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

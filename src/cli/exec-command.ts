@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import type { Command } from 'commander';
+import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
+import { CliError, type CliContext } from './context';
+import { startContainerProxy } from './container-proxy';
+import { addVendOptions, vendRequest, type VendOptions } from './vend-options';
+
+// Removed from the child's environment because the SDKs' default chain would pick them before the container
+// provider (static keys, a profile), or would point the container provider elsewhere (relative URI, token file).
+const SHADOWING_VARS = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CREDENTIAL_EXPIRATION',
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+];
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** `sts-vend exec -- <command>`: run a command whose SDK gets (and refreshes) credentials through the service. */
+export function registerExec(cmd: Command, ctx: CliContext): void {
+  addConnectionOptions(addVendOptions(cmd.description('run a command with a loopback container-credentials endpoint that refreshes through the service')))
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .passThroughOptions()
+    .addHelpText('after', '\nExample: sts-vend exec --template s3-read-prefix --param bucket=b --param prefix=p/ -- aws s3 ls s3://b/p/')
+    .action(async (command: string[], opts: VendOptions & ConnectionOptions) => {
+      const body = vendRequest(opts, 'container');
+      const { client } = await connect(opts, ctx);
+      const res = await client.vend(body);
+      if (!res.container) throw new CliError('bad_response', 'the service answered no container URL; it may predate container delivery');
+      const proxy = await startContainerProxy(client, res.container);
+      try {
+        const env: NodeJS.ProcessEnv = { ...ctx.env };
+        for (const name of SHADOWING_VARS) delete env[name];
+        // Static keys in the shared credentials file ([default]) would also win over the container provider.
+        env.AWS_SHARED_CREDENTIALS_FILE = os.devNull;
+        env.AWS_CONTAINER_CREDENTIALS_FULL_URI = proxy.url;
+        env.AWS_CONTAINER_AUTHORIZATION_TOKEN = proxy.token;
+        ctx.exitCode = await runChild(command, env);
+      } finally {
+        await proxy.close();
+      }
+    });
+}
+
+/** Runs the command with inherited stdio, forwarding signals; resolves its exit code (128 + n when killed). */
+function runChild(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [file, ...args] = command as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: 'inherit' });
+    // While the child runs we stay alive to serve it; a signal meant for the pair goes on to the child.
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
+    for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+    const cleanup = (): void => {
+      for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      cleanup();
+      reject(new CliError('exec_failed', `cannot run ${file} (${err.code ?? 'error'})`, err.code === 'ENOENT' ? 127 : 126));
+    });
+    child.on('exit', (code, signal) => {
+      cleanup();
+      resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}

@@ -1,0 +1,52 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Session, SessionFilters, SessionState } from '../client/types';
+import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
+import type { CliContext } from './context';
+import { formatSessionTable } from './operator-format';
+
+interface SessionsOptions extends ConnectionOptions {
+  developer?: string;
+  project?: string;
+  template?: string;
+  role?: string;
+  state?: SessionState;
+  limit?: number;
+  cursor?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+const STATES: SessionState[] = ['pending', 'live', 'failed', 'revoked', 'ended'];
+
+function pageSize(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 500) throw new InvalidArgumentError('must be a whole number from 1 to 500');
+  return n;
+}
+
+/** `sts-vend sessions`: list sessions for operators, one page or (--all) every page. */
+export function registerSessions(cmd: Command, ctx: CliContext): void {
+  addConnectionOptions(cmd.description('list sessions (operators)'))
+    .option('--developer <developer>', 'only this developer')
+    .option('--project <project>', 'only this project')
+    .option('--template <name>', 'only this template')
+    .option('--role <arn>', 'only this role')
+    .addOption(new Option('--state <state>', 'only sessions in this state').choices(STATES))
+    .option('--limit <n>', 'sessions per page (1-500)', pageSize)
+    .option('--cursor <cursor>', 'start at this page (the nextCursor of an earlier --json listing)')
+    .option('--all', 'follow the cursor through every page')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (opts: SessionsOptions) => {
+      const { client } = await connect(opts, ctx);
+      const filters: SessionFilters = { developer: opts.developer, project: opts.project, template: opts.template, role: opts.role, state: opts.state, limit: opts.limit };
+      const sessions: Session[] = [];
+      let cursor = opts.cursor;
+      do {
+        const page = await client.listSessions({ ...filters, cursor });
+        sessions.push(...page.sessions);
+        cursor = page.nextCursor;
+      } while (opts.all && cursor);
+      ctx.out(opts.json ? `${JSON.stringify(cursor ? { sessions, nextCursor: cursor } : { sessions }, null, 2)}\n` : formatSessionTable(sessions));
+      if (cursor && !opts.json) ctx.err(`sts-vend: note: more sessions than one page; use --all, or --cursor ${cursor} for the next\n`);
+    });
+}

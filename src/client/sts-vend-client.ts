@@ -1,0 +1,117 @@
+import { errorFromResponse, StsVendError } from './errors';
+import type {
+  ContainerCredentials,
+  RevocationPage,
+  RevokeRequest,
+  RevokeResult,
+  Revocation,
+  SessionFilters,
+  SessionPage,
+  VendRequest,
+  VendResponse,
+} from './types';
+
+/** The OIDC ID token, or a function that returns a fresh one (called before every authenticated request). */
+export type TokenSource = string | (() => Promise<string>);
+
+export interface StsVendClientOptions {
+  /** Service base URL, e.g. `https://sts-vend.example.com` (a path prefix is kept). */
+  url: string;
+  /** Needed for every call but `credentials`, which authenticates with the session's own token. */
+  token?: TokenSource;
+}
+
+// credential_process and the container provider block the caller's SDK while we wait; fail rather than hang.
+const TIMEOUT_MS = 30_000;
+
+/** A typed client for the sts-vend HTTP API; every failure is a StsVendError. */
+export class StsVendClient {
+  private readonly base: URL;
+  private readonly token?: TokenSource;
+
+  constructor(opts: StsVendClientOptions) {
+    this.base = new URL(opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
+    this.token = opts.token;
+  }
+
+  /** POST /v1/vend. */
+  async vend(body: VendRequest): Promise<VendResponse> {
+    const res = await this.call<VendResponse>('POST', 'v1/vend', body);
+    const c = res.body.credentials;
+    if (!c || typeof c.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string' || typeof c.expiration !== 'string') {
+      throw new StsVendError(res.status, 'bad_response', 'the vend answer has no credentials');
+    }
+    return res.body;
+  }
+
+  /** GET a session's container-credentials URL with its raw authorization token (no scheme), as the SDK does. */
+  async credentials(containerUrl: string, authorizationToken: string): Promise<ContainerCredentials> {
+    const res = await this.send<ContainerCredentials>(new URL(containerUrl), { method: 'GET', headers: { Authorization: authorizationToken } });
+    const b = res.body;
+    if (![b.AccessKeyId, b.SecretAccessKey, b.Token, b.Expiration].every((v) => typeof v === 'string')) {
+      throw new StsVendError(res.status, 'bad_response', 'the container-credentials answer is not the documented shape');
+    }
+    return b;
+  }
+
+  /** GET /v1/sessions, one page (operators). */
+  async listSessions(filters: SessionFilters = {}): Promise<SessionPage> {
+    return (await this.call<SessionPage>('GET', `v1/sessions${query(filters)}`)).body;
+  }
+
+  /** POST /v1/revoke (operators). */
+  async revoke(body: RevokeRequest): Promise<RevokeResult> {
+    const res = await this.call<Revocation>('POST', 'v1/revoke', body);
+    return { revocation: res.body, pending: res.status === 202 };
+  }
+
+  /** DELETE /v1/sessions/{id}: the owner (or an operator) ends a session early. */
+  async endSession(id: string): Promise<RevokeResult> {
+    const res = await this.call<Revocation>('DELETE', `v1/sessions/${encodeURIComponent(id)}`);
+    return { revocation: res.body, pending: res.status === 202 };
+  }
+
+  /** GET /v1/revocations, newest first (operators). */
+  async listRevocations(page: { cursor?: string; limit?: number } = {}): Promise<RevocationPage> {
+    return (await this.call<RevocationPage>('GET', `v1/revocations${query(page)}`)).body;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${await this.bearer()}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return this.send<T>(new URL(path, this.base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  private async bearer(): Promise<string> {
+    const token = typeof this.token === 'function' ? await this.token() : this.token;
+    if (!token) throw new StsVendError(0, 'missing_token', 'no OIDC token was given');
+    return token;
+  }
+
+  private async send<T>(url: URL, init: RequestInit): Promise<{ status: number; body: T }> {
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      text = await res.text();
+    } catch (err) {
+      // Only the origin, and the cause's code: no header or body of the request can reach the message.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).name;
+      throw new StsVendError(0, 'unreachable', `cannot reach ${url.origin} (${why})`, { cause: err });
+    }
+    if (!res.ok) throw errorFromResponse(res.status, res.headers, text);
+    try {
+      return { status: res.status, body: JSON.parse(text) as T };
+    } catch {
+      throw new StsVendError(res.status, 'bad_response', `the service answered HTTP ${res.status} with a body that is not JSON`);
+    }
+  }
+}
+
+function query(params: object): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,129 @@
+/**
+ * The service's request and response shapes as a client sees them (openapi.yaml is the authority; these
+ * mirror it by hand so the client package needs no schema tooling at run time).
+ */
+
+/** How the vend answers: the credentials alone, or also a container-credentials URL and token to refresh through. */
+export type Delivery = 'credentials' | 'container';
+
+export interface VendRequest {
+  template: string;
+  parameters?: Record<string, unknown>;
+  project?: string;
+  /** Lifetime of each credential (900..43200, capped by the template and the service). */
+  durationSeconds?: number;
+  delivery?: Delivery;
+  /** How long the session may keep refreshing through the container URL (900..43200, capped by the service). */
+  sessionDurationSeconds?: number;
+}
+
+export interface VendCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** ISO 8601 instant. */
+  expiration: string;
+}
+
+export interface VendResponse {
+  sessionId: string;
+  template: string;
+  roleArn: string;
+  assumedRoleArn: string;
+  roleSessionName: string;
+  sourceIdentity: string;
+  tags: Record<string, string>;
+  expiresAt: string;
+  /** When the session stops refreshing (container delivery). */
+  sessionExpiresAt?: string;
+  packedPolicySize: number;
+  credentials: VendCredentials;
+  /** Present when delivery is `container`: GET `url` with header `Authorization: <authorizationToken>`. */
+  container?: { url: string; authorizationToken: string };
+}
+
+/** The container-credentials shape the AWS SDKs read (note `Token`, not `SessionToken`). */
+export interface ContainerCredentials {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  Token: string;
+  /** RFC 3339 UTC. */
+  Expiration: string;
+  AccountId?: string;
+}
+
+export type SessionState = 'pending' | 'live' | 'failed' | 'revoked' | 'ended';
+
+export interface SessionFilters {
+  developer?: string;
+  project?: string;
+  template?: string;
+  role?: string;
+  state?: SessionState;
+  cursor?: string;
+  limit?: number;
+}
+
+/** A session record; the service never includes a secret in it. */
+export interface Session {
+  id: string;
+  state: SessionState;
+  issuer?: string;
+  subject?: string;
+  developer: string;
+  project: string;
+  accessType: string;
+  template: string;
+  roleArn: string;
+  roleSessionName: string;
+  sourceIdentity: string;
+  parameters?: Record<string, unknown>;
+  createdAt: string;
+  issuedAt?: string;
+  expiresAt: string;
+  accessKeyId?: string;
+  assumedRoleArn?: string;
+  packedPolicySize?: number;
+  failure?: string;
+  revokedAt?: string;
+  revocationId?: string;
+}
+
+export interface SessionPage {
+  sessions: Session[];
+  nextCursor?: string;
+}
+
+/** Exactly one selector plus a reason; `block` also refuses new vends in that scope for a while. */
+export interface RevokeRequest {
+  sessionId?: string;
+  developer?: string;
+  project?: string;
+  template?: string;
+  all?: true;
+  reason: string;
+  block?: { durationSeconds: number };
+}
+
+export interface Revocation {
+  revocationId: string;
+  selector: { kind: 'session' | 'developer' | 'project' | 'template' | 'all'; value?: string };
+  reason: string;
+  operator: string;
+  createdAt: string;
+  sessionsRevoked: number;
+  blockedUntil?: string;
+  roles: Array<{ roleArn: string; state: 'applied' | 'pending'; error?: string; compacted?: boolean }>;
+  note: string;
+}
+
+/** A revocation and whether AWS enforcement is still pending for some role (the service answered 202). */
+export interface RevokeResult {
+  revocation: Revocation;
+  pending: boolean;
+}
+
+export interface RevocationPage {
+  revocations: Revocation[];
+  nextCursor?: string;
+}
