@@ -138,14 +138,17 @@ export class KillSwitchStore {
    * Ends this revocation's block early (other revocations' blocks on the same selector stay); its record's
    * `blockedUntil` becomes the lift instant. Null if the revocation does not exist.
    */
-  async liftBlock(id: string): Promise<RevocationRecord | null> {
+  async liftBlock(id: string, keepUntil?: Date): Promise<RevocationRecord | null> {
     const rec = await this.getRevocation(id);
     if (!rec?.blockedUntil) return rec;
     const key = this.keys.revocation(id);
-    const lifted = await this.run(() => this.scripts.ksSetBlock(this.keys.killSwitch, `b:${selectorField(rec.selector)}`, id, ''));
     const now = this.opts.now();
+    // Up to keepUntil (the revocation's own cut-off) new credentials would be denied in AWS anyway: the block
+    // shrinks to that instant instead of going.
+    const until = keepUntil && keepUntil > now ? String(keepUntil.getTime()) : '';
+    const lifted = await this.run(() => this.scripts.ksSetBlock(this.keys.killSwitch, `b:${selectorField(rec.selector)}`, id, until));
     if (lifted === 0 || Date.parse(rec.blockedUntil) <= now.getTime()) return rec;
-    const updated: RevocationRecord = { ...rec, blockedUntil: now.toISOString() };
+    const updated: RevocationRecord = { ...rec, blockedUntil: (until && keepUntil ? keepUntil : now).toISOString() };
     await this.run(() => this.scripts.ksSetIfExists(key, 'rec', encodeRecord(updated, rec.roles.map((r) => r.roleArn))));
     return updated;
   }

@@ -1,5 +1,5 @@
 import type { Identity } from '../auth/identity';
-import type { AppDeps } from '../deps';
+import { longestSessionSeconds, type AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { SessionRecord } from '../sessions/session-store';
@@ -7,7 +7,7 @@ import { storeCall } from '../store-call';
 import { sanitizeTagValue } from '../vend/aws-limits';
 import { newSessionId } from '../vend/session-id';
 import type { RevocationRecord, RoleState, Selector } from './kill-switch-store';
-import type { RevocationEntry } from './revocation-policy';
+import { policyBefore, type RevocationEntry } from './revocation-entries';
 
 export interface RevokeRequest {
   sessionId?: string;
@@ -40,8 +40,10 @@ export async function revokeSessions(
   const selector = selectorOf(req);
   const now = deps.now();
   const { marginSeconds } = deps.config.killSwitch;
-  // aws-sts.md: a session issued before the revocation must be denied even if AWS's clock is behind ours.
-  const before = new Date(now.getTime() + marginSeconds * 1000);
+  // aws-sts.md: a session issued before the revocation must be denied even if AWS's clock is behind ours. The
+  // policy writes whole seconds rounded up, so the instant is that second everywhere: the layer-1 cut-off and the
+  // settle block must end where the Deny does, or a vend in between gets credentials AWS already denies.
+  const before = new Date(policyBefore(new Date(now.getTime() + marginSeconds * 1000).toISOString()));
   const affected = await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
   const roles = rolesFor(deps, selector, affected);
   const entriesByRole = new Map<string, RevocationEntry[]>();
@@ -70,8 +72,24 @@ export async function revokeSessions(
       entriesByRole,
     }),
   );
+  // A vend checks blocks after recording its pending session, so one racing this revocation either sees the
+  // settle block written above or was recorded before it: a second look finds the latter, whose markLive then
+  // refuses to hand out credentials.
+  const seen = new Set(affected.map((s) => s.id));
+  const again = selector.kind === 'session' ? [] : await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
+  // Only sessions begun before the cut-off are this revocation's; each late one also gets its own Deny entry,
+  // since a slow revocation may let its credentials be issued after the cut-off the group Deny uses.
+  const late = again.filter((s) => !seen.has(s.id) && Date.parse(s.createdAt) < before.getTime());
+  if (late.length > 0) {
+    const lateEntries = new Map<string, RevocationEntry[]>();
+    for (const s of late) lateEntries.set(s.roleArn, [...(lateEntries.get(s.roleArn) ?? []), ...entriesFor(deps, { kind: 'session', value: s.id }, [s], before)]);
+    for (const roleArn of lateEntries.keys()) if (!roles.includes(roleArn)) roles.push(roleArn);
+    await storeCall(deps, 'revoke.record', () => deps.killSwitch.recordRevocation(revocation, { entriesByRole: lateEntries }));
+  }
+  revocation.sessionsRevoked = affected.length + late.length;
+  const ids = [...affected, ...late].map((s) => s.id);
   await storeCall(deps, 'revoke.mark', () =>
-    deps.sessions.markRevoked(affected.map((s) => s.id), { revokedAt: now, revocationId: revocation.revocationId, state: opts.state ?? 'revoked' }),
+    deps.sessions.markRevoked(ids, { revokedAt: now, revocationId: revocation.revocationId, state: opts.state ?? 'revoked' }),
   );
 
   const results = await Promise.all(roles.map((roleArn) => storeCall(deps, 'revoke.apply', () => deps.applyRole(roleArn))));
@@ -88,7 +106,7 @@ export async function revokeSessions(
     revocationId: revocation.revocationId,
     selector,
     reason: req.reason,
-    sessionsRevoked: affected.length,
+    sessionsRevoked: revocation.sessionsRevoked,
     roles: results,
     ...(revocation.blockedUntil ? { blockedUntil: revocation.blockedUntil } : {}),
   });
@@ -128,18 +146,28 @@ async function affectedSessions(deps: AppDeps, selector: Selector): Promise<Sess
   return records.filter((r): r is SessionRecord => r !== null && (r.state === 'pending' || r.state === 'live'));
 }
 
-/** Roles that can hold an affected session: from the sessions themselves, and from templates for the scope. */
+/**
+ * Roles that can hold an affected session: those of the sessions found, and every role a template could have
+ * issued one on for this scope, so a session still being vended when the revocation lands is covered too.
+ */
 function rolesFor(deps: AppDeps, selector: Selector, affected: SessionRecord[]): string[] {
   const roles = new Set(affected.map((s) => s.roleArn));
+  if (selector.kind === 'session') return [...roles];
   for (const t of deps.templates.values()) {
-    if (selector.kind === 'all' || (selector.kind === 'template' && t.name === selector.value)) roles.add(t.roleArn);
+    const projects = t.allow.projects;
+    const inScope =
+      selector.kind === 'all' ||
+      selector.kind === 'developer' ||
+      (selector.kind === 'template' && t.name === selector.value) ||
+      (selector.kind === 'project' && (!projects || projects.includes(selector.value!)));
+    if (inScope) roles.add(t.roleArn);
   }
   return [...roles].sort();
 }
 
 function entriesFor(deps: AppDeps, selector: Selector, sessions: SessionRecord[], before: Date): RevocationEntry[] {
   // Every session the entry covers has expired once the longest possible session issued before `before` has.
-  const coverSeconds = deps.config.sessions.maxDurationSeconds + deps.config.killSwitch.marginSeconds;
+  const coverSeconds = longestSessionSeconds(deps.config) + deps.config.killSwitch.marginSeconds;
   const expiresAt = new Date(before.getTime() + coverSeconds * 1000).toISOString();
   if (selector.kind === 'session') {
     return sessions.map((s) => ({ kind: 'session', sessionId: s.id, issuedAt: s.issuedAt ?? s.createdAt, expiresAt: s.expiresAt }));

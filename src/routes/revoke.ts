@@ -1,9 +1,10 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { isOperator } from '../auth/operator';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { RevocationRecord } from '../revoke/kill-switch-store';
+import { policyBefore } from '../revoke/revocation-entries';
 import { PROPAGATION_NOTE, revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
 import { storeCall } from '../store-call';
 import { authenticate, locals, validate, withCursor } from './middleware';
@@ -18,6 +19,12 @@ export function operatorOnly(deps: AppDeps): RequestHandler {
   };
 }
 
+/** Operator reads are audited too: who looked at what. */
+export function auditRead(deps: AppDeps, res: Response, what: string, query: Record<string, unknown> = {}): void {
+  const { identity, requestId } = locals(res);
+  audit(deps.logger, { event: 'operator.read', outcome: 'allowed', requestId, issuer: identity!.issuer, subject: identity!.subject, developer: identity!.developer, what, query });
+}
+
 export const revocationBody = (r: RevocationRecord): RevocationRecord & { note: string } => ({ ...r, note: PROPAGATION_NOTE });
 
 /** POST /v1/revoke and the revocation records; operators only. */
@@ -30,10 +37,12 @@ export function revokeRoutes(deps: AppDeps): Router {
   });
   router.get('/v1/revocations', ...guard, validate(deps, 'GET', '/v1/revocations'), async (req, res) => {
     const { cursor, limit } = req.query as { cursor?: string; limit?: string };
+    auditRead(deps, res, 'revocations', req.query as Record<string, unknown>);
     const page = await withCursor(() => storeCall(deps, 'revocations.list', () => deps.killSwitch.listRevocations(cursor ?? null, Number(limit ?? 100))));
     res.json({ revocations: page.revocations.map(revocationBody), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
   });
   router.get('/v1/revocations/:id', ...guard, validate(deps, 'GET', '/v1/revocations/:id'), async (req, res) => {
+    auditRead(deps, res, 'revocation', { id: req.params.id });
     const rec = await storeCall(deps, 'revocations.get', () => deps.killSwitch.getRevocation(String(req.params.id)));
     if (!rec) throw new ApiError(404, 'revocation_not_found', 'no such revocation');
     res.json(revocationBody(rec));
@@ -43,9 +52,20 @@ export function revokeRoutes(deps: AppDeps): Router {
     const existing = await storeCall(deps, 'revocations.get', () => deps.killSwitch.getRevocation(id));
     if (!existing) throw new ApiError(404, 'revocation_not_found', 'no such revocation');
     if (!existing.blockedUntil) throw new ApiError(409, 'no_block', 'this revocation set no block');
-    const rec = await storeCall(deps, 'revocations.lift', () => deps.killSwitch.liftBlock(id));
+    const cutoff = new Date(policyBefore(new Date(Date.parse(existing.createdAt) + deps.config.killSwitch.marginSeconds * 1000).toISOString()));
+    const rec = await storeCall(deps, 'revocations.lift', () => deps.killSwitch.liftBlock(id, cutoff));
     const identity = locals(res).identity!;
-    audit(deps.logger, { event: 'block.lift', outcome: 'applied', requestId: locals(res).requestId, issuer: identity.issuer, subject: identity.subject, developer: identity.developer, revocationId: id });
+    audit(deps.logger, {
+      event: 'block.lift',
+      outcome: 'applied',
+      requestId: locals(res).requestId,
+      issuer: identity.issuer,
+      subject: identity.subject,
+      developer: identity.developer,
+      revocationId: id,
+      // What the block covered, so the line reads on its own without the revocation's record.
+      selector: existing.selector,
+    });
     res.json(revocationBody(rec ?? existing));
   });
   return router;

@@ -2,11 +2,11 @@ import { Router } from 'express';
 import { isOperator } from '../auth/operator';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
-import type { SessionState } from '../sessions/session-store';
+import type { SessionRecord, SessionState } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import { revokeSessions } from '../revoke/revoke-sessions';
 import { authenticate, locals, validate, withCursor } from './middleware';
-import { operatorOnly, revocationBody } from './revoke';
+import { auditRead, operatorOnly, revocationBody } from './revoke';
 
 /**
  * Sessions: operators list them; the owner (or an operator) reads one or ends it early. Anyone else learns
@@ -16,6 +16,7 @@ export function sessionRoutes(deps: AppDeps): Router {
   const router = Router();
   router.get('/v1/sessions', authenticate(deps), operatorOnly(deps), validate(deps, 'GET', '/v1/sessions'), async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
+    auditRead(deps, res, 'sessions', q);
     const filter = {
       ...(q.developer ? { developer: q.developer } : {}),
       ...(q.project ? { project: q.project } : {}),
@@ -25,7 +26,7 @@ export function sessionRoutes(deps: AppDeps): Router {
     };
     const page = await withCursor(() => storeCall(deps, 'sessions.list', () => deps.sessions.list(filter, q.cursor ?? null, Number(q.limit ?? 100))));
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ sessions: page.sessions, ...(page.cursor ? { nextCursor: page.cursor } : {}) });
+    res.json({ sessions: page.sessions.map(publicSession), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
   });
   router.delete('/v1/sessions/:id', authenticate(deps), validate(deps, 'DELETE', '/v1/sessions/:id'), async (req, res) => {
     const identity = locals(res).identity!;
@@ -51,7 +52,13 @@ export function sessionRoutes(deps: AppDeps): Router {
       throw new ApiError(404, 'session_not_found', 'no such session');
     }
     res.setHeader('Cache-Control', 'no-store');
-    res.json(session);
+    res.json(publicSession(session));
   });
   return router;
+}
+
+/** A session as the API shows it: the token hash is the service's business only. */
+function publicSession(rec: SessionRecord): Omit<SessionRecord, 'tokenHash'> {
+  const { tokenHash: _hash, ...rest } = rec;
+  return rest;
 }
