@@ -21,14 +21,42 @@ export interface LimitsConfig {
   liveSessionsPerDeveloper: number;
 }
 
+/**
+ * Where Redis is: after validation exactly one of `url` (one server), `cluster` (Redis Cluster seed nodes) or
+ * `sentinels` (+ `sentinelName`) is set. Credentials are never left in `url`.
+ */
+export interface RedisConfig {
+  url?: string;
+  /** Seed nodes as "host:port"; the client discovers the others. */
+  cluster?: string[];
+  sentinels?: Array<{ host: string; port: number }>;
+  /** The master group the sentinels monitor. */
+  sentinelName?: string;
+  username?: string;
+  /** From the file, the URL or REDIS_PASSWORD; non-enumerable, so printing the config does not show it. */
+  password?: string;
+  /** True with rediss:// addresses. */
+  tls: boolean;
+  keyPrefix: string;
+}
+
 export interface Config {
-  server: { port: number; host: string; bodyLimitBytes: number; trustProxy: boolean; drainSeconds: number };
-  redis: { url: string; keyPrefix: string };
+  server: {
+    port: number;
+    host: string;
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+    drainSeconds: number;
+    publicUrl?: string;
+    /** PEM files (absolute after parsing); when set the service serves HTTPS itself, else a proxy terminates TLS. */
+    tls?: { certFile: string; keyFile: string };
+  };
+  redis: RedisConfig;
   aws: { region: string; roleChaining: boolean; maxAttempts: number };
   issuers: IssuerConfig[];
   operators: { groups: string[]; issuers?: string[]; subjects?: string[] };
   templatesDir: string;
-  sessions: { defaultDurationSeconds: number; maxDurationSeconds: number; graceSeconds: number };
+  sessions: { defaultDurationSeconds: number; maxDurationSeconds: number; graceSeconds: number; maxSessionDurationSeconds: number };
   limits: LimitsConfig;
   killSwitch: { marginSeconds: number; policyName: string; reconcileIntervalSeconds: number };
 }

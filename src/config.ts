@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { redisSchema, settleRedis } from './config-redis';
 import type { Config } from './config-types';
 
-export type { Config, IssuerConfig, LimitsConfig } from './config-types';
+export type { Config, IssuerConfig, LimitsConfig, RedisConfig } from './config-types';
 
 /** A configuration that cannot run: every problem, each naming its path, so one edit fixes them all. */
 export class ConfigError extends Error {
@@ -33,17 +34,18 @@ const schema = {
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384 },
         trustProxy: { type: 'boolean', default: false },
         drainSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 10 },
+        // The URL clients reach this service at (for container-credentials URLs); else taken from the request.
+        publicUrl: { type: 'string', pattern: '^https?://[^/]+$' },
+        // Serve HTTPS itself (PEM files, read at start); without it, terminate TLS at a proxy and set trustProxy.
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['certFile', 'keyFile'],
+          properties: { certFile: { type: 'string', minLength: 1 }, keyFile: { type: 'string', minLength: 1 } },
+        },
       },
     },
-    redis: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        url: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
-        keyPrefix: { type: 'string', maxLength: 32, default: 'sv:' },
-      },
-    },
+    redis: redisSchema,
     aws: {
       type: 'object',
       additionalProperties: false,
@@ -106,6 +108,8 @@ const schema = {
         defaultDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 900 },
         maxDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 3600 },
         graceSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
+        // Refreshable sessions (container delivery) keep refreshing short credentials up to this long.
+        maxSessionDurationSeconds: { type: 'integer', minimum: 900, maximum: 86400, default: 28800 },
       },
     },
     killSwitch: {
@@ -135,7 +139,7 @@ const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).c
 
 /**
  * Validates a parsed config object (applying defaults) and returns it typed, or throws ConfigError
- * listing every problem with its path. `env` overrides: PORT and REDIS_URL.
+ * listing every problem with its path. `env` overrides: PORT, REDIS_URL and REDIS_PASSWORD.
  */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir = '.'): Config {
   const doc = structuredClone(raw ?? {}) as Record<string, unknown>;
@@ -155,9 +159,11 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = doc as unknown as Config;
-  problems.push(...crossChecks(config));
+  problems.push(...crossChecks(config), ...settleRedis(config.redis, env, Boolean(env.REDIS_URL)));
   if (problems.length > 0) throw new ConfigError(problems);
   config.templatesDir = path.resolve(baseDir, config.templatesDir);
+  const tls = config.server.tls;
+  if (tls) config.server.tls = { certFile: path.resolve(baseDir, tls.certFile), keyFile: path.resolve(baseDir, tls.keyFile) };
   return config;
 }
 

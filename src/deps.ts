@@ -14,6 +14,7 @@ import { createRedis } from './sessions/redis-client';
 import { SessionStore } from './sessions/session-store';
 import { loadTemplates } from './templates/load-templates';
 import type { LoadedTemplate } from './templates/types';
+import { CredentialCache } from './vend/credential-cache';
 
 /** Everything the app needs, built once by main.ts (real AWS) or by tests and the dev server (local AWS). */
 export interface AppDeps {
@@ -27,6 +28,8 @@ export interface AppDeps {
   /** Only for the kill switch's own inline policy; one attempt per call, the reconciler retries. */
   iam: IAMClient;
   killSwitch: KillSwitchStore;
+  /** Current credentials of refreshable sessions, in this process only. */
+  credentialCache: CredentialCache;
   /** Layer 2 for one role: rebuild and write its revocation policy (never throws for AWS errors). */
   applyRole(roleArn: string): Promise<RoleState>;
   verifier: { verify(token: string): Promise<Identity> };
@@ -51,7 +54,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     issuers: config.issuers.map((i) => i.name),
     maxDurationSeconds: config.sessions.maxDurationSeconds,
   });
-  const redis = createRedis({ url: config.redis.url });
+  const redis = createRedis(config.redis);
   const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
   // IAM is a global service: its endpoint is us-east-1 whatever region the service runs in.
   const iam = new IAMClient({ region: 'us-east-1', maxAttempts: 1, ...overrides.iamClientConfig });
@@ -77,11 +80,17 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     sts: new STSClient({ region: config.aws.region, maxAttempts: config.aws.maxAttempts, ...overrides.stsClientConfig }),
     iam,
     killSwitch,
+    credentialCache: new CredentialCache(),
     applyRole: (roleArn) => applyRolePolicy(applyDeps, roleArn),
     verifier: createTokenVerifier(config.issuers, { now }),
     templates: new Map(templates.map((t) => [t.name, t])),
     openapi: loadOpenApi(),
   };
+}
+
+/** The longest any session can hold working credentials: a refreshable session plus its last credential. */
+export function longestSessionSeconds(config: Config): number {
+  return Math.max(config.sessions.maxDurationSeconds, config.sessions.maxSessionDurationSeconds + config.sessions.maxDurationSeconds);
 }
 
 /** The kill switch's background half (retries pending roles, prunes expired entries); one leader at a time. */
@@ -91,14 +100,18 @@ export function startDepsReconciler(deps: AppDeps): Reconciler {
     apply: (roleArn) => deps.applyRole(roleArn),
     intervalMs: deps.config.killSwitch.reconcileIntervalSeconds * 1000,
     now: deps.now,
-    maxSessionSeconds: deps.config.sessions.maxDurationSeconds,
+    maxSessionSeconds: longestSessionSeconds(deps.config),
     logger: deps.logger,
     metrics: { onPending: (count) => deps.metrics.pendingRoles.set(count) },
   });
 }
 
 /** Releases connections; the app itself holds none. */
+const closed = new WeakSet<AppDeps>();
 export async function closeDeps(deps: AppDeps): Promise<void> {
+  // Idempotent: a second quit on a closed ioredis client leaves a handle that keeps the process alive.
+  if (closed.has(deps)) return;
+  closed.add(deps);
   deps.sts.destroy();
   deps.iam.destroy();
   await deps.redis.quit().catch(() => deps.redis.disconnect());

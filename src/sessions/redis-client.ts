@@ -14,6 +14,7 @@ export class StoreUnavailableError extends Error {
 /** Wraps anything a Redis call threw, keeping it as `cause`. */
 export function toStoreError(err: unknown): StoreUnavailableError {
   if (err instanceof StoreUnavailableError) return err;
+  redactAuth(err);
   const message = err instanceof Error ? err.message : String(err);
   return new StoreUnavailableError(`session store unavailable: ${message}`, { cause: err });
 }
@@ -22,56 +23,100 @@ const CONNECT_TIMEOUT_MS = 2000;
 // A vend waits on Redis three or four times; a Redis that answers nothing within this fails the request
 // rather than holding it (and the caller's agent) until TCP gives up.
 const COMMAND_TIMEOUT_MS = 2000;
+const backoff = (times: number): number => Math.min(times * 100, 1000);
 
-export interface RedisConfig {
-  /** redis:// or rediss:// URL; with `cluster`, it supplies credentials and TLS for every node. */
-  url: string;
-  /** Cluster seed nodes ("host:port"); absent for a single Redis. */
+/**
+ * Where Redis is (the validated `redis` config section, see config-redis.ts). Exactly one topology is meant to
+ * be set; given several, cluster wins over sentinels over url.
+ */
+export interface RedisConnection {
+  /** redis:// or rediss:// URL of one server (credentials in it are used when username/password are not given). */
+  url?: string;
+  /** Cluster seed nodes: "host:port" (or with a redis:// / rediss:// scheme). */
   cluster?: string[];
+  sentinels?: Array<{ host: string; port: number }>;
+  /** The master group the sentinels monitor. */
+  sentinelName?: string;
+  username?: string;
+  password?: string;
+  /** TLS to every node (and to the sentinels); rediss:// addresses imply it. */
+  tls?: boolean;
 }
 
 /**
  * A client that fails fast when Redis is down and recovers by itself when it returns: no offline queue (a
  * command sent while disconnected fails at once), one retry per command, a command timeout, and reconnection
- * forever with a backoff capped at one second. READONLY replies (a failed-over primary) force a reconnect.
- * Key prefixes are applied by the stores (keys.ts), not by the client, so one module knows every key.
+ * forever with a backoff capped at one second, in every topology. READONLY replies (a failed-over primary)
+ * force a reconnect, which with Sentinel asks the sentinels for the new master. Key prefixes are applied by the
+ * stores (keys.ts), not by the client, so one module knows every key.
  */
-export function createRedis(config: RedisConfig): Redis | Cluster {
+export function createRedis(config: RedisConnection): Redis | Cluster {
+  const tls = config.tls || [config.url, ...(config.cluster ?? [])].some((a) => a?.startsWith('rediss://'));
   const options: RedisOptions = {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: COMMAND_TIMEOUT_MS,
     lazyConnect: false,
-    retryStrategy: (times) => Math.min(times * 100, 1000),
+    retryStrategy: backoff,
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    ...(config.username ? { username: config.username } : {}),
+    ...(config.password ? { password: config.password } : {}),
+    ...(tls ? { tls: {} } : {}),
   };
   let client: Redis | Cluster;
   if (config.cluster && config.cluster.length > 0) {
-    const url = new URL(config.url);
-    client = new Cluster(
-      config.cluster.map((node) => {
-        const u = new URL(node.includes('://') ? node : `redis://${node}`);
-        return { host: u.hostname, port: Number(u.port || 6379) };
-      }),
-      {
-        enableOfflineQueue: false,
-        clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
-        redisOptions: {
-          ...options,
-          username: decodeURIComponent(url.username) || undefined,
-          password: decodeURIComponent(url.password) || undefined,
-          tls: url.protocol === 'rediss:' ? {} : undefined,
-        },
-      },
-    );
+    // ioredis manages these per node itself (queueing while it maps slots; reconnecting through the cluster).
+    const { retryStrategy: _r, enableOfflineQueue: _q, lazyConnect: _l, ...nodeOptions } = options;
+    client = new Cluster(config.cluster.map(seedNode), {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: backoff,
+      // Writes and reads go to primaries: a replica can lag, and a revoked session read from it would pass.
+      scaleReads: 'master',
+      slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
+      redisOptions: nodeOptions,
+      // With TLS the nodes are reached by the names their certificates carry (ElastiCache cluster mode),
+      // so they must not be resolved to addresses first.
+      ...(tls ? { dnsLookup: (address: string, callback: (err: Error | null, address: string) => void) => callback(null, address) } : {}),
+    });
+    client.on('node error', redactAuth);
+  } else if (config.sentinels && config.sentinels.length > 0) {
+    client = new Redis({
+      ...options,
+      sentinels: config.sentinels,
+      name: config.sentinelName,
+      sentinelRetryStrategy: backoff,
+      sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
+      // Follow +switch-master at once rather than at the first READONLY: a demoted primary still answers reads,
+      // and a revocation read from it could be stale.
+      failoverDetector: true,
+      ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    });
+    // quit() ends the connection to the primary but leaves the failover detector's sentinel connections
+    // open (holding the process alive); disconnect() also closes those.
+    const sentinelClient = client;
+    sentinelClient.once('end', () => sentinelClient.disconnect());
   } else {
-    client = new Redis(config.url, options);
+    client = new Redis(config.url ?? 'redis://127.0.0.1:6379', options);
   }
   // Failures reach callers through their commands; without a listener ioredis would also print every failed
-  // reconnection attempt. Add a listener to log connection events.
-  client.on('error', () => undefined);
+  // reconnection attempt.
+  client.on('error', redactAuth);
   return client;
+}
+
+function seedNode(node: string): { host: string; port: number } {
+  const u = new URL(node.includes('://') ? node : `redis://${node}`);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) };
+}
+
+/**
+ * ioredis attaches the failed command to a reply error, arguments included: a refused AUTH would carry the
+ * password into whatever logs the error. Listeners run before the error reaches the callers' promises.
+ */
+function redactAuth(err: unknown): void {
+  const command = (err as { command?: { name?: string; args?: unknown[] } } | null)?.command;
+  if (command && /^(auth|hello)$/i.test(command.name ?? '') && Array.isArray(command.args)) command.args = command.args.map(() => '[redacted]');
 }
 
 /**

@@ -7,8 +7,8 @@ import { parseConfig, type Config } from '../../src/config';
 import { buildDeps, closeDeps, type AppDeps } from '../../src/deps';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer';
 import { createLogger } from '../../src/observability/logger';
-import { startTestAws } from './local-aws';
-import { startRedis } from './redis';
+import { startTestAws, type TestAws } from './local-aws';
+import { startRedis, type TestRedis } from './redis';
 
 export const TEMPLATES_DIR = path.resolve(__dirname, '../../policies/templates');
 
@@ -16,8 +16,8 @@ export interface TestStack {
   app: Express;
   deps: AppDeps;
   config: Config;
-  aws: Awaited<ReturnType<typeof startTestAws>>;
-  redis: Awaited<ReturnType<typeof startRedis>>;
+  aws: TestAws;
+  redis: TestRedis;
   corp: DevIssuer;
   ci: DevIssuer;
   /** Every log line the service wrote, parsed (to assert audit events and that no secret leaks). */
@@ -26,16 +26,29 @@ export interface TestStack {
   /** A corp token for alice (backend, backend-api) unless claims say otherwise. */
   token(claims?: Record<string, unknown>): Promise<string>;
   vend(body: Record<string, unknown>, token?: string): Promise<request.Response>;
+  /** The service goes away (its connections closed) as in a restart; Redis, the emulator and the issuers stay. */
+  stopService(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Adjusts the raw config before it is validated and the app is built. */
+  configure?: (raw: Record<string, unknown>) => void;
+  now?: () => Date;
+  /**
+   * Another stack's Redis and emulator (same key prefix): a second replica, or the service restarted over the
+   * state the first one left. stop() then leaves them running; their owner stops them.
+   */
+  reuse?: { redis: TestRedis; aws: TestAws };
 }
 
 /**
  * The real service in-process against real parts: its own redis-server, the local AWS emulator over HTTP,
  * and two dev OIDC issuers serving JWKS over HTTP. `configure` adjusts the config before the app is built.
  */
-export async function startStack(opts: { configure?: (raw: Record<string, unknown>) => void; now?: () => Date } = {}): Promise<TestStack> {
-  const redis = await startRedis();
-  const aws = await startTestAws();
+export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
+  const redis = opts.reuse?.redis ?? (await startRedis());
+  const aws = opts.reuse?.aws ?? (await startTestAws());
   const corp = await startDevIssuer({ port: 0 });
   const ci = await startDevIssuer({ port: 0 });
   const raw: Record<string, unknown> = {
@@ -70,6 +83,9 @@ export async function startStack(opts: { configure?: (raw: Record<string, unknow
     iamClientConfig: aws.clientConfig,
   });
   const app = createApp(deps);
+  // Once only: quitting an ioredis client a second time leaves a handle open.
+  let closing: Promise<void> | undefined;
+  const stopService = (): Promise<void> => (closing ??= closeDeps(deps));
   const token = (claims: Record<string, unknown> = {}): Promise<string> =>
     corp.mint({ email: 'alice@example.com', groups: ['backend'], project: 'backend-api', ...claims });
   return {
@@ -84,10 +100,11 @@ export async function startStack(opts: { configure?: (raw: Record<string, unknow
     rawLogs,
     token,
     vend: async (body, t) => request(app).post('/v1/vend').set('Authorization', `Bearer ${t ?? (await token())}`).send(body),
+    stopService,
     stop: async () => {
-      await closeDeps(deps);
-      await Promise.allSettled([aws.aws.stop(), corp.stop(), ci.stop()]);
-      await redis.stop();
+      await stopService();
+      await Promise.allSettled([opts.reuse ? undefined : aws.aws.stop(), corp.stop(), ci.stop()]);
+      if (!opts.reuse) await redis.stop();
     },
   };
 }
