@@ -1,24 +1,47 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from './deps';
+import type { Logger } from './observability/logger';
+import { logAwsSetup } from './startup/aws-setup';
+import { createServer, readTls } from './startup/tls';
 import { TemplateLoadError } from './templates/load-templates';
 
 /**
  * Production entry: reads the config file, talks to real AWS through the SDK's default credential chain,
  * and drains on SIGTERM (in-flight requests finish, new ones are refused, exit 0 within server.drainSeconds).
+ * It never loads src/dev/ (a test walks its imports). `logger` is for tests; production logs JSON to stdout.
  */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; deps: AppDeps; close(): Promise<void> }> {
+export async function main(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { logger?: Logger; handleSignals?: boolean } = {},
+): Promise<{ server: Server; deps: AppDeps; close(): Promise<void> }> {
   const config = loadConfig(env);
-  const deps = await buildDeps(config, { defaultMetrics: true });
-  const server = createApp(deps).listen(config.server.port, config.server.host);
+  const tls = readTls(config);
+  const deps = await buildDeps(config, { defaultMetrics: true, ...(opts.logger ? { logger: opts.logger } : {}) });
+  const server = createServer(createApp(deps), tls).listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  deps.logger.info({ port: config.server.port, templates: [...deps.templates.keys()] }, 'sts-vend listening');
+  const { port } = server.address() as { port: number };
+  deps.logger.info({ port, tls: tls !== undefined, templates: [...deps.templates.keys()] }, 'sts-vend listening');
   const reconciler = startDepsReconciler(deps);
 
+  let draining = false;
+  // While draining, every answer closes its connection (those in flight when the drain starts too): a keep-alive
+  // client (a load balancer's pool) must not slip new requests in on a connection opened before the drain.
+  const inFlight = new Set<ServerResponse>();
+  const closeAfter = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  server.on('request', (_req, res: ServerResponse) => {
+    if (draining) return closeAfter(res);
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      draining = true;
+      inFlight.forEach(closeAfter);
       deps.logger.info({ drainSeconds: config.server.drainSeconds }, 'draining');
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -28,16 +51,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ serv
       await reconciler.stop();
       await closeDeps(deps);
     })());
+  // Signals are handled from the moment the port is open, before the (slow) AWS identity check.
+  if (opts.handleSignals) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => void close().then(() => process.exit(0), () => process.exit(1)));
+    }
+  }
+  await logAwsSetup(deps);
   return { server, deps, close };
 }
 
 if (require.main === module) {
-  main().then(
-    ({ close }) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => void close().then(() => process.exit(0), () => process.exit(1)));
-      }
-    },
+  main(process.env, { handleSignals: true }).then(
+    () => undefined,
     (err: unknown) => {
       if (err instanceof ConfigError || err instanceof TemplateLoadError) {
         console.error(err.message);

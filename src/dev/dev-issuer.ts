@@ -18,8 +18,15 @@ export const DEV_AUDIENCE = 'sts-vend';
 export interface DevIssuerOptions {
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Default 127.0.0.1. The mint endpoint exists only on a loopback host. */
+  /** Default 127.0.0.1. The mint endpoint exists only on a loopback host, unless `allowMint`. */
   host?: string;
+  /** The origin clients reach the issuer at, for `iss` and `jwks_uri` (default `http://<host>:<port>`), e.g. a compose service name. */
+  publicUrl?: string;
+  /**
+   * Offer the mint endpoint on a non-loopback host too (the compose dev profile, where the issuer runs in its own
+   * container). Dev only: anyone who can reach the port can mint tokens the service accepts.
+   */
+  allowMint?: boolean;
   /** Path prefix of the issuer URL, e.g. `/corp`, so one process can run several issuers. */
   issuerPath?: string;
   /** Keys to generate and publish; the first is the default signing algorithm. Default both. */
@@ -150,10 +157,10 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const origin = opts.publicUrl?.replace(/\/+$/, '') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const issuer = `${origin}${base}`;
   const jwksUri = `${issuer}/jwks`;
-  const mintEnabled = isLoopbackHost(host);
+  const mintEnabled = isLoopbackHost(host) || opts.allowMint === true;
 
   const mint: DevIssuer['mint'] = async (claims = {}, mo = {}) => {
     const alg = mo.alg ?? algorithms[0]!;
