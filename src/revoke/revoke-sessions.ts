@@ -44,11 +44,12 @@ export async function revokeSessions(
   // policy writes whole seconds rounded up, so the instant is that second everywhere: the layer-1 cut-off and the
   // settle block must end where the Deny does, or a vend in between gets credentials AWS already denies.
   const before = new Date(policyBefore(new Date(now.getTime() + marginSeconds * 1000).toISOString()));
-  const affected = await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
-  const roles = rolesFor(deps, selector, affected);
+  const found = await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
+  const affected = found.ids;
+  const roles = [...new Set([...found.roles, ...rolesFor(deps, selector)])].sort();
   const entriesByRole = new Map<string, RevocationEntry[]>();
   for (const roleArn of roles) {
-    entriesByRole.set(roleArn, entriesFor(deps, selector, affected.filter((s) => s.roleArn === roleArn), before));
+    entriesByRole.set(roleArn, entriesFor(deps, selector, found.session?.roleArn === roleArn ? [found.session] : [], before));
   }
   // Group revocations also refuse new vends until `before`: credentials issued in that window would be denied
   // by the new Deny anyway, so they are not issued at all.
@@ -75,11 +76,13 @@ export async function revokeSessions(
   // A vend checks blocks after recording its pending session, so one racing this revocation either sees the
   // settle block written above or was recorded before it: a second look finds the latter, whose markLive then
   // refuses to hand out credentials.
-  const seen = new Set(affected.map((s) => s.id));
-  const again = selector.kind === 'session' ? [] : await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
+  const seen = new Set(affected);
+  const again = selector.kind === 'session' ? [] : (await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector))).ids;
+  const lateIds = again.filter((id) => !seen.has(id));
+  const lateRecords = lateIds.length === 0 ? [] : await storeCall(deps, 'revoke.find', () => deps.sessions.getMany(lateIds));
   // Only sessions begun before the cut-off are this revocation's; each late one also gets its own Deny entry,
   // since a slow revocation may let its credentials be issued after the cut-off the group Deny uses.
-  const late = again.filter((s) => !seen.has(s.id) && Date.parse(s.createdAt) < before.getTime());
+  const late = lateRecords.filter((s): s is SessionRecord => s !== null && isActive(s) && Date.parse(s.createdAt) < before.getTime());
   if (late.length > 0) {
     const lateEntries = new Map<string, RevocationEntry[]>();
     for (const s of late) lateEntries.set(s.roleArn, [...(lateEntries.get(s.roleArn) ?? []), ...entriesFor(deps, { kind: 'session', value: s.id }, [s], before)]);
@@ -87,7 +90,7 @@ export async function revokeSessions(
     await storeCall(deps, 'revoke.record', () => deps.killSwitch.recordRevocation(revocation, { entriesByRole: lateEntries }));
   }
   revocation.sessionsRevoked = affected.length + late.length;
-  const ids = [...affected, ...late].map((s) => s.id);
+  const ids = [...affected, ...late.map((s) => s.id)];
   await storeCall(deps, 'revoke.mark', () =>
     deps.sessions.markRevoked(ids, { revokedAt: now, revocationId: revocation.revocationId, state: opts.state ?? 'revoked' }),
   );
@@ -128,31 +131,36 @@ function selectorOf(req: RevokeRequest): Selector {
   return { kind, value: req[kind] as string };
 }
 
-/** Unexpired sessions the selector covers, from the session indexes. */
-async function affectedSessions(deps: AppDeps, selector: Selector): Promise<SessionRecord[]> {
+const isActive = (s: SessionRecord): boolean => s.state === 'pending' || s.state === 'live';
+
+/**
+ * Active sessions the selector covers, from the session indexes: ids only for group selectors (no record is
+ * read, which keeps a revocation of 10,000 sessions cheap), plus the roles that hold active sessions when the
+ * selector could reach any of them.
+ */
+async function affectedSessions(deps: AppDeps, selector: Selector): Promise<{ ids: string[]; roles: string[]; session?: SessionRecord }> {
   if (selector.kind === 'session') {
     const rec = await deps.sessions.get(selector.value!);
     if (!rec) throw new ApiError(404, 'session_not_found', 'no such session');
-    return rec.state === 'pending' || rec.state === 'live' ? [rec] : [];
+    return isActive(rec) ? { ids: [rec.id], roles: [rec.roleArn], session: rec } : { ids: [], roles: [] };
   }
-  let ids: string[];
-  if (selector.kind === 'all') {
+  if (selector.kind === 'developer' || selector.kind === 'all') {
+    // Every role with active sessions, including roles of templates no longer loaded.
+    const roles = await deps.sessions.activeValues('role');
+    if (selector.kind === 'developer') return { ids: await deps.sessions.idsBy('developer', selector.value!), roles };
     const developers = await deps.sessions.activeValues('developer');
-    ids = (await Promise.all(developers.map((d) => deps.sessions.idsBy('developer', d)))).flat();
-  } else {
-    ids = await deps.sessions.idsBy(selector.kind, selector.value!);
+    return { ids: (await Promise.all(developers.map((d) => deps.sessions.idsBy('developer', d)))).flat(), roles };
   }
-  const records = await deps.sessions.getMany(ids);
-  return records.filter((r): r is SessionRecord => r !== null && (r.state === 'pending' || r.state === 'live'));
+  return { ids: await deps.sessions.idsBy(selector.kind, selector.value!), roles: [] };
 }
 
 /**
- * Roles that can hold an affected session: those of the sessions found, and every role a template could have
- * issued one on for this scope, so a session still being vended when the revocation lands is covered too.
+ * Every role a template could have issued a session on for this scope, so a session still being vended when
+ * the revocation lands is covered too.
  */
-function rolesFor(deps: AppDeps, selector: Selector, affected: SessionRecord[]): string[] {
-  const roles = new Set(affected.map((s) => s.roleArn));
-  if (selector.kind === 'session') return [...roles];
+function rolesFor(deps: AppDeps, selector: Selector): string[] {
+  const roles = new Set<string>();
+  if (selector.kind === 'session') return [];
   for (const t of deps.templates.values()) {
     const projects = t.allow.projects;
     const inScope =
