@@ -49,7 +49,7 @@ export function answersPing(port: number, host = '127.0.0.1'): Promise<boolean> 
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(300, () => done(false));
+    socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (d) => done(d.toString().startsWith('+PONG')));

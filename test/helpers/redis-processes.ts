@@ -5,9 +5,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/dev/dev-redis';
+export { freePort };
 
 export interface RedisProcess {
   port: number;
@@ -140,13 +141,3 @@ export async function makeTlsFiles(dir: string): Promise<{ ca: string; cert: str
   return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}

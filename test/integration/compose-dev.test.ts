@@ -6,7 +6,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -15,6 +14,7 @@ import ts from 'typescript';
 import { parse as parseYaml, stringify } from 'yaml';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { argOf, copyOf, envOf, execForm, hostPathOf, loadCompose, loadDockerfile, read, ROOT, type Service } from './compose-model';
+import { freePort } from '../../src/dev/dev-redis';
 
 jest.setTimeout(60_000);
 
@@ -202,13 +202,3 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
