@@ -24,6 +24,12 @@ export function createApp(deps: AppDeps): Express {
     });
     next();
   });
+  // JSON bodies are UTF-8 (RFC 8259); a body labelled with another charset is refused rather than transcoded.
+  app.use((req, _res, next) => {
+    const charset = /;\s*charset=([^;\s]+)/i.exec(req.get('content-type') ?? '')?.[1]?.replace(/"/g, '').toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new ApiError(415, 'unsupported_media_type', 'the body must be UTF-8 JSON');
+    next();
+  });
   app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
   app.use(healthRoutes(deps));
   app.use(vendRoutes(deps));
