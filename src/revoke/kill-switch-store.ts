@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { decodeRecord } from '../sessions/record';
-import { sendTogether, toStoreError, whenReady, type BatchCommand } from '../sessions/redis-client';
+import { sendTogether, storeRunner, type BatchCommand, type StoreRunner } from '../sessions/redis-client';
 import { checkRevocationId, killSwitchKeys, type KillSwitchKeys } from './keys';
 import { defineKillSwitchScripts, type KillSwitchScripts } from './kill-switch-scripts';
 import {
@@ -51,7 +51,8 @@ const RETENTION_MS = 90 * 24 * 3600 * 1000;
 export class KillSwitchStore {
   private readonly keys: KillSwitchKeys;
   private readonly scripts: Redis & KillSwitchScripts;
-  private connectedOnce: boolean;
+  /** Runs one store operation: waits for the first connection, maps every Redis error to StoreUnavailableError. */
+  private readonly run: StoreRunner;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -59,8 +60,7 @@ export class KillSwitchStore {
   ) {
     this.keys = killSwitchKeys(opts.keyPrefix);
     this.scripts = defineKillSwitchScripts(redis);
-    this.connectedOnce = redis.status === 'ready';
-    if (!this.connectedOnce) redis.once('ready', () => (this.connectedOnce = true));
+    this.run = storeRunner(redis);
   }
 
   /** Vend checkpoint, one round trip (HMGET): the active block ending last among those covering the scope. */
@@ -256,15 +256,6 @@ export class KillSwitchStore {
     await this.run(() => this.scripts.ksPrune(this.keys.killSwitch, now.getTime(), now.getTime() - maxSessionSeconds * 1000));
   }
 
-  /** Waits for the first connection only; afterwards a disconnected Redis fails at once. */
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      if (!this.connectedOnce && ['wait', 'connecting', 'connect'].includes(this.redis.status)) await whenReady(this.redis);
-      return await fn();
-    } catch (err) {
-      throw toStoreError(err);
-    }
-  }
 
   private nowMs(): number {
     return this.opts.now().getTime();

@@ -181,3 +181,23 @@ export async function perKey(redis: Redis | Cluster, keys: string[], build: (chu
   for (let i = 0; i < keys.length; i += size) commands.push(build(keys.slice(i, i + size)));
   return ((await sendTogether(redis, commands)) as unknown[][]).flat(1);
 }
+
+export type StoreRunner = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * How the stores run their Redis operations on one client: with the offline queue off, a command sent before
+ * the first connection would fail, so that first connection is awaited; afterwards a disconnected Redis fails
+ * at once. Every error becomes StoreUnavailableError (the service answers 503 and issues nothing).
+ */
+export function storeRunner(redis: Redis | Cluster): StoreRunner {
+  let connectedOnce = redis.status === 'ready';
+  if (!connectedOnce) redis.once('ready', () => (connectedOnce = true));
+  return async (fn) => {
+    try {
+      if (!connectedOnce && ['wait', 'connecting', 'connect'].includes(redis.status)) await whenReady(redis);
+      return await fn();
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  };
+}

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { checkId, sessionKeys, type Dimension, type SessionKeys } from './keys';
 import { decodeRecord, encodePending, STATE_CODE, type SessionRecord, type SessionState } from './record';
-import { perKey, sendTogether, toStoreError, whenReady, type BatchCommand } from './redis-client';
+import { perKey, sendTogether, storeRunner, type BatchCommand, type StoreRunner } from './redis-client';
 import { defineScripts, type SessionScripts } from './scripts';
 import {
   candidateDevelopers,
@@ -47,7 +47,8 @@ export class SessionStore {
   // Registry scores (developer per project/template/role) carry headroom so that an issued expiry later than
   // the planned one never drops a developer from a registry early; they only widen a search, never narrow it.
   private readonly headroomMs: number;
-  private connectedOnce: boolean;
+  /** Runs one store operation: waits for the first connection, maps every Redis error to StoreUnavailableError. */
+  private readonly run: StoreRunner;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -57,8 +58,7 @@ export class SessionStore {
     this.scripts = defineScripts(redis);
     this.graceMs = opts.graceSeconds * 1000;
     this.headroomMs = Math.max(this.graceMs, 60_000);
-    this.connectedOnce = redis.status === 'ready';
-    redis.once('ready', () => (this.connectedOnce = true));
+    this.run = storeRunner(redis);
   }
 
   /**
@@ -217,15 +217,6 @@ export class SessionStore {
     });
   }
 
-  /** Waits for the first connection only; afterwards a disconnected Redis fails at once. */
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      if (!this.connectedOnce && ['wait', 'connecting', 'connect'].includes(this.redis.status)) await whenReady(this.redis);
-      return await fn();
-    } catch (err) {
-      throw toStoreError(err);
-    }
-  }
 
   private context(): QueryContext {
     return { redis: this.redis, keys: this.keys, nowMs: this.nowMs() };
