@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     operators: { groups: [OPERATOR_GROUP] },
     templatesDir: TEMPLATES_DIR,
     sessions: { defaultDurationSeconds: 900, maxDurationSeconds: 3600, graceSeconds: BENCH_GRACE_SECONDS },
-    // The benchmark vends thousands of times per minute per developer: limits off (0), as the brief of the run says.
+    // The benchmark vends thousands of times per minute per developer: limits off (0).
     limits: { vendsPerMinute: 0, liveSessionsPerDeveloper: 0 },
   });
   // Production logs JSON lines at info; they go to a file here so the cost stays and stdout stays ours.

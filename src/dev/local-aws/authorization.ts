@@ -6,7 +6,7 @@
 import { evaluateRequest, type Decision, type RequestContext } from './policy-eval';
 import type { IssuedSession, World } from './world';
 
-/** Enough of a caller to authorize it (the server's `Caller` and H3's `S3Caller` both fit). */
+/** Enough of a caller to authorize it (the server's `Caller` and the S3 handler's `S3Caller` both fit). */
 export interface AuthorizableCaller {
   accessKeyId: string;
   /** The client address, for aws:SourceIp (the server sets it on the callers it builds). */
