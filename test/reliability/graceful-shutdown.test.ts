@@ -190,8 +190,7 @@ describe('graceful shutdown', () => {
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as Record<string, unknown>)
           .filter((l) => typeof l.msg === 'string' && l.msg.startsWith(msg));
-      // main() resolves, and the signal handlers are installed, only after the AWS identity check that follows
-      // "listening": a SIGTERM before that kills the process without a drain (reported), so wait for it.
+      // Signals are handled from "listening" on; waiting for the identity line also means the start-up is complete.
       await until('the service to start', () => logged('aws identity').length > 0 || child.exitCode !== null, 60_000);
       expect([child.exitCode, errors.includes('failed to start') ? errors : '']).toEqual([null, '']);
       const base = `http://127.0.0.1:${String(logged('sts-vend listening')[0]!.port)}`;
