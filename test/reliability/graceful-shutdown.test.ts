@@ -208,4 +208,26 @@ describe('graceful shutdown', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 90_000);
+
+  it('SIGTERM while the start-up AWS identity check is still running drains and exits 0', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...awsEnv, STS_VEND_CONFIG: configFile, LOG_LEVEL: 'info' };
+    for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_IAM']) delete env[k];
+    // GetCallerIdentity answers after 3 s: the port is open well before the check ends.
+    aws.aws.admin.setFaults({ latencyMs: 3000 });
+    const child: ChildProcess = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const seen = (msg: string): boolean => out.split('\n').some((l) => l.includes(`"msg":"${msg}`));
+      await until('the port to open', () => seen('sts-vend listening') || child.exitCode !== null, 60_000);
+      expect(seen('aws identity')).toBe(false);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(seen('draining')).toBe(true);
+    } finally {
+      aws.aws.admin.clearFaults();
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
