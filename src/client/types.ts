@@ -1,3 +1,6 @@
+// Type-only imports from the service: erased at build time, so the client loads none of the server's code.
+import type { RevokeRequest } from '../revoke/revoke-sessions';
+import type { PublicSession, SessionState } from '../sessions/record';
 /**
  * The service's request and response shapes as a client sees them (openapi.yaml is the authority; these
  * mirror it by hand so the client package needs no schema tooling at run time).
@@ -52,7 +55,7 @@ export interface ContainerCredentials {
   AccountId?: string;
 }
 
-export type SessionState = 'pending' | 'live' | 'failed' | 'revoked' | 'ended';
+export type { SessionState };
 
 export interface SessionFilters {
   developer?: string;
@@ -64,30 +67,8 @@ export interface SessionFilters {
   limit?: number;
 }
 
-/** A session record; the service never includes a secret in it. */
-export interface Session {
-  id: string;
-  state: SessionState;
-  issuer?: string;
-  subject?: string;
-  developer: string;
-  project: string;
-  accessType: string;
-  template: string;
-  roleArn: string;
-  roleSessionName: string;
-  sourceIdentity: string;
-  parameters?: Record<string, unknown>;
-  createdAt: string;
-  issuedAt?: string;
-  expiresAt: string;
-  accessKeyId?: string;
-  assumedRoleArn?: string;
-  packedPolicySize?: number;
-  failure?: string;
-  revokedAt?: string;
-  revocationId?: string;
-}
+/** A session as the API shows it (the service's own record minus the token hash); never a secret. */
+export type Session = PublicSession;
 
 export interface SessionPage {
   sessions: Session[];
@@ -95,15 +76,7 @@ export interface SessionPage {
 }
 
 /** Exactly one selector plus a reason; `block` also refuses new vends in that scope for a while. */
-export interface RevokeRequest {
-  sessionId?: string;
-  developer?: string;
-  project?: string;
-  template?: string;
-  all?: true;
-  reason: string;
-  block?: { durationSeconds: number };
-}
+export type { RevokeRequest };
 
 export interface Revocation {
   revocationId: string;

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { isOperator } from '../auth/operator';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
+import type { PublicSession } from '../sessions/record';
 import type { SessionRecord, SessionState } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import { revokeSessions } from '../revoke/revoke-sessions';
@@ -57,8 +58,7 @@ export function sessionRoutes(deps: AppDeps): Router {
   return router;
 }
 
-/** A session as the API shows it: the token hash is the service's business only. */
-function publicSession(rec: SessionRecord): Omit<SessionRecord, 'tokenHash'> {
+function publicSession(rec: SessionRecord): PublicSession {
   const { tokenHash: _hash, ...rest } = rec;
   return rest;
 }

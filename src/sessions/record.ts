@@ -47,6 +47,9 @@ export interface SessionRecord {
   tokenHash?: string;
 }
 
+/** A session as the API shows it: the token hash is the service's business only. */
+export type PublicSession = Omit<SessionRecord, 'tokenHash'>;
+
 /** One-letter state codes stored in the head. */
 export const STATE_CODE: Record<SessionState, string> = { pending: 'p', live: 'l', failed: 'f', revoked: 'r', ended: 'e' };
 const STATE_OF: Record<string, SessionState> = Object.fromEntries(Object.entries(STATE_CODE).map(([s, c]) => [c, s as SessionState]));

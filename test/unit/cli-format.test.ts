@@ -62,6 +62,9 @@ describe('operator output', () => {
   const session = (id: string, developer: string): Session => ({
     id,
     state: 'live',
+    issuer: 'corp',
+    subject: developer,
+    parameters: {},
     developer,
     project: 'backend-api',
     accessType: 'AI',
