@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SessionRecord, SessionStore } from '../src/sessions/session-store';
-import { LIMITS, sanitizeName } from '../src/vend/aws-limits';
+import { sessionNamePrefix, sourceIdentityFor } from '../src/auth/identity-key';
 import { newSessionId } from '../src/vend/session-id';
 import { ACCOUNT, roleArn, SEED_TEMPLATES } from './world';
 
@@ -29,7 +29,7 @@ function seedSession(o: SeedOptions, i: number, nowMs: number): { rec: SessionRe
   const t = SEED_TEMPLATES[i % o.roles]!;
   const developer = o.developer(i);
   const id = newSessionId();
-  const roleSessionName = `${sanitizeName(developer, LIMITS.roleSessionName.max - 9)}.${id.slice(0, 8)}`;
+  const roleSessionName = `${sessionNamePrefix('', developer)}.${id.slice(0, 8)}`;
   // Credential lifetimes between 15 minutes and an hour, like a mix of default and longer vends.
   const expiresAt = new Date(nowMs + (900 + (i % 2700)) * 1000);
   const rec: SessionRecord = {
@@ -37,13 +37,15 @@ function seedSession(o: SeedOptions, i: number, nowMs: number): { rec: SessionRe
     state: 'pending',
     issuer: o.issuer,
     subject: developer,
+    owner: developer,
     developer,
+    developerClaim: developer,
     project: 'backend-api',
     accessType: 'AI',
     template: t.template,
     roleArn: roleArn(t.role),
     roleSessionName,
-    sourceIdentity: sanitizeName(developer),
+    sourceIdentity: sourceIdentityFor('', developer),
     parameters: t.parameters(i),
     createdAt: new Date(nowMs).toISOString(),
     expiresAt: expiresAt.toISOString(),

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     redis: { url: values['redis-url'], keyPrefix: BENCH_KEY_PREFIX },
     aws: { region: 'us-east-1' },
     issuers: [
-      { name: 'corp', issuer: values.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', claims: { developer: 'email', project: 'project', groups: 'groups' } },
+      { name: 'corp', issuer: values.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', namespace: '', claims: { developer: 'email', project: 'project', groups: 'groups' } },
       // Only so the example ci-deploy template loads; the benchmark sends no CI tokens.
       { name: 'ci', issuer: values['ci-issuer'], audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' } },
     ],

@@ -29,6 +29,8 @@ export async function measureTokenVerification(issuer: DevIssuer, log: (line: st
       audiences: ['sts-vend'],
       algorithms: ['RS256', 'ES256'],
       accessType: 'AI',
+      namespace: '',
+      maxTokenLifetimeSeconds: 86400,
       claims: { developer: 'email', project: 'project', groups: 'groups' },
       clockToleranceSeconds: 30,
     },

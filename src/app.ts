@@ -2,8 +2,8 @@ import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
 import { credentialRoutes } from './routes/credentials';
-import { errorHandler, requestId } from './routes/middleware';
-import { healthRoutes } from './routes/health';
+import { errorHandler, requestId, securityHeaders, wellFormedText } from './routes/middleware';
+import { healthRoutes, metricsHandler } from './routes/health';
 import { revokeRoutes } from './routes/revoke';
 import { sessionRoutes } from './routes/sessions';
 import { templateRoutes } from './routes/templates';
@@ -14,6 +14,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.server.trustProxy);
+  app.use(securityHeaders);
   app.use(requestId);
   app.use((req, res, next) => {
     res.on('finish', () => {
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
+  app.use(wellFormedText);
   app.use(healthRoutes(deps));
   app.use(vendRoutes(deps));
   app.use(templateRoutes(deps));
@@ -41,5 +43,16 @@ export function createApp(deps: AppDeps): Express {
     throw new ApiError(404, 'not_found', 'no such route');
   });
   app.use(errorHandler(deps));
+  return app;
+}
+
+/** The app of the `server.metrics` listener: /metrics and nothing else. */
+export function createMetricsApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(deps));
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found');
+  });
   return app;
 }

@@ -6,12 +6,17 @@ export interface IssuerConfig {
   jwksUri?: string;
   algorithms: string[];
   accessType: string;
-  claims: { developer: string; project?: string; groups?: string };
+  /** Set after validation: the configured one, else the issuer's name. "" names developers by the bare claim. */
+  namespace: string;
+  /** `owner`: claims that, with `sub`, name who owns a session. */
+  claims: { developer: string; project?: string; groups?: string; owner?: string[] };
   boundClaims?: Record<string, string | string[]>;
   /** Seconds of clock skew accepted on exp/nbf/iat (default 30). */
   clockToleranceSeconds: number;
   /** Optional: refuse tokens whose iat is older than this. */
   maxTokenAgeSeconds?: number;
+  /** Tokens whose exp - iat is longer are refused (default 86400). */
+  maxTokenLifetimeSeconds: number;
 }
 
 export interface LimitsConfig {
@@ -48,6 +53,8 @@ export interface Config {
     trustProxy: boolean;
     drainSeconds: number;
     publicUrl?: string;
+    /** When set, /metrics is served only on this listener, not on the API's. */
+    metrics?: { port: number; host: string };
     /** PEM files (absolute after parsing); when set the service serves HTTPS itself, else a proxy terminates TLS. */
     tls?: { certFile: string; keyFile: string };
   };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { NAMESPACE } from './auth/identity-key';
 import { redisSchema, settleRedis } from './config-redis';
 import type { Config } from './config-types';
 
@@ -34,8 +35,15 @@ const schema = {
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384 },
         trustProxy: { type: 'boolean', default: false },
         drainSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 10 },
-        // The URL clients reach this service at (for container-credentials URLs); else taken from the request.
+        // The URL clients reach this service at (for container-credentials URLs); else the listener's own address.
         publicUrl: { type: 'string', pattern: '^https?://[^/]+$' },
+        // /metrics on a listener of its own (e.g. 127.0.0.1:9464), so the API port never serves it.
+        metrics: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['port'],
+          properties: { port: { type: 'integer', minimum: 0, maximum: 65535 }, host: { type: 'string', default: '127.0.0.1' } },
+        },
         // Serve HTTPS itself (PEM files, read at start); without it, terminate TLS at a proxy and set trustProxy.
         tls: {
           type: 'object',
@@ -75,6 +83,9 @@ const schema = {
             items: { enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] },
           },
           accessType: { type: 'string', pattern: '^[A-Za-z0-9_.:/=+@-]{1,32}$' },
+          // Whose people these are (src/auth/identity-key.ts): issuers sharing a namespace share developers; ""
+          // names them by the bare claim. Default: the issuer's name, so two issuers never share a developer.
+          namespace: { type: 'string', pattern: NAMESPACE.source },
           claims: {
             type: 'object',
             additionalProperties: false,
@@ -83,11 +94,16 @@ const schema = {
               developer: { type: 'string', minLength: 1 },
               project: { type: 'string', minLength: 1 },
               groups: { type: 'string', minLength: 1 },
+              // Who owns a session (may read or end it): `sub` and these claims, e.g. a CI run id, so two jobs of
+              // one repository and ref cannot touch each other's sessions.
+              owner: { type: 'array', maxItems: 8, uniqueItems: true, items: { type: 'string', minLength: 1 } },
             },
           },
           boundClaims: { type: 'object', additionalProperties: globOrList, default: {} },
           clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
           maxTokenAgeSeconds: { type: 'integer', minimum: 60 },
+          // A token valid for longer than this (exp - iat) is refused, whatever its signature.
+          maxTokenLifetimeSeconds: { type: 'integer', minimum: 60, maximum: 2592000, default: 86400 },
         },
       },
     },
@@ -177,6 +193,10 @@ function crossChecks(config: Config): string[] {
     if (urls.has(iss.issuer)) problems.push(`issuers.${i}.issuer: "${iss.issuer}" is configured twice`);
     seen.add(iss.name);
     urls.add(iss.issuer);
+    if (iss.namespace === undefined) {
+      if (NAMESPACE.test(iss.name)) iss.namespace = iss.name;
+      else problems.push(`issuers.${i}.namespace: required, since the name "${iss.name}" is not a namespace (${NAMESPACE.source})`);
+    }
   });
   const s = config.sessions;
   if (s.defaultDurationSeconds > s.maxDurationSeconds) {

@@ -1,5 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
-import { createApp } from './app';
+import { createApp, createMetricsApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from './deps';
 import type { Logger } from './observability/logger';
@@ -15,14 +15,17 @@ import { TemplateLoadError } from './templates/load-templates';
 export async function main(
   env: NodeJS.ProcessEnv = process.env,
   opts: { logger?: Logger; handleSignals?: boolean } = {},
-): Promise<{ server: Server; deps: AppDeps; close(): Promise<void> }> {
+): Promise<{ server: Server; metricsServer?: Server; deps: AppDeps; close(): Promise<void> }> {
   const config = loadConfig(env);
   const tls = readTls(config);
   const deps = await buildDeps(config, { defaultMetrics: true, ...(opts.logger ? { logger: opts.logger } : {}) });
   const server = createServer(createApp(deps), tls).listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as { port: number };
-  deps.logger.info({ port, tls: tls !== undefined, templates: [...deps.templates.keys()] }, 'sts-vend listening');
+  const metricsServer = config.server.metrics ? createMetricsApp(deps).listen(config.server.metrics.port, config.server.metrics.host) : undefined;
+  if (metricsServer) await new Promise<void>((resolve, reject) => metricsServer.once('listening', resolve).once('error', reject));
+  const metricsPort = (metricsServer?.address() as { port: number } | undefined)?.port;
+  deps.logger.info({ port, tls: tls !== undefined, templates: [...deps.templates.keys()], ...(metricsPort !== undefined ? { metricsPort } : {}) }, 'sts-vend listening');
   const reconciler = startDepsReconciler(deps);
 
   let draining = false;
@@ -48,6 +51,8 @@ export async function main(
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.server.drainSeconds * 1000).unref());
       await Promise.race([drained, deadline]);
       server.closeAllConnections();
+      metricsServer?.closeAllConnections();
+      metricsServer?.close();
       await reconciler.stop();
       await closeDeps(deps);
     })());
@@ -58,7 +63,7 @@ export async function main(
     }
   }
   await logAwsSetup(deps);
-  return { server, deps, close };
+  return { server, ...(metricsServer ? { metricsServer } : {}), deps, close };
 }
 
 if (require.main === module) {

@@ -1,6 +1,7 @@
 import type { IssuerConfig } from '../config-types';
 import { authError } from './auth-errors';
 import type { Identity } from './identity';
+import { developerKey } from './identity-key';
 
 /**
  * Glob match used by bound claims, template allow rules and operator checks: `*` matches any run of
@@ -96,18 +97,35 @@ function groupList(claims: Record<string, unknown>, name: string): string[] {
   return [...new Set(items as string[])].filter((g) => g.length > 0);
 }
 
+/** A scalar claim as text for the owner: strings as they are, numbers (a GitHub run_id may be one) in decimal. */
+function ownerPart(claims: Record<string, unknown>, name: string): string {
+  const value = getClaim(claims, name);
+  if (value === undefined || value === null) throw authError('missing_claim', { claim: name });
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value !== 'string' || value.length === 0) throw authError('invalid_claim', { claim: name });
+  return value;
+}
+
 /**
  * Maps verified claims to an Identity by the issuer's `claims` config: the developer claim is required
- * (missing_claim / invalid_claim otherwise); project and groups are read only when mapped.
+ * (missing_claim / invalid_claim otherwise) and becomes the identity key in the issuer's namespace; project and
+ * groups are read only when mapped; the owner is `sub`, joined with the `claims.owner` values when configured.
  */
 export function mapIdentity(issuer: IssuerConfig, claims: Record<string, unknown>): Identity {
   const mapping = issuer.claims;
   const project = mapping.project === undefined ? undefined : optionalString(claims, mapping.project);
+  const subject = requiredString(claims, 'sub');
+  const developerClaim = requiredString(claims, mapping.developer);
+  const extra = (mapping.owner ?? []).filter((c) => c !== 'sub').map((c) => `${c}=${ownerPart(claims, c)}`);
   return {
     issuer: issuer.name,
     iss: requiredString(claims, 'iss'),
-    subject: requiredString(claims, 'sub'),
-    developer: requiredString(claims, mapping.developer),
+    subject,
+    developer: developerKey(issuer.namespace, developerClaim),
+    developerClaim,
+    namespace: issuer.namespace,
+    // JSON keeps the parts apart whatever characters they hold.
+    owner: extra.length === 0 ? subject : JSON.stringify([subject, ...extra]),
     ...(project !== undefined ? { project } : {}),
     groups: mapping.groups === undefined ? [] : groupList(claims, mapping.groups),
     accessType: issuer.accessType,

@@ -3,6 +3,7 @@ import type { IssuerConfig } from '../config-types';
 import { authError, mapJoseError } from './auth-errors';
 import { findBoundClaimMismatch, mapIdentity } from './claims';
 import type { Identity } from './identity';
+import { findIllFormed } from '../well-formed';
 import { createIssuerKeys, type IssuerKeyResolver } from './issuer-keys';
 
 /** Asymmetric JWS algorithms only: `none` and every HS* (shared-secret) algorithm are refused at start. */
@@ -134,7 +135,14 @@ export function createTokenVerifier(issuers: IssuerConfig[], opts: TokenVerifier
       if (typeof payload.iat === 'number' && payload.iat > Math.floor(at.getTime() / 1000) + tolerance) {
         throw authError('token_not_yet_valid');
       }
+      // A token for years is a long-lived secret whatever its signature: refuse it (`maxTokenLifetimeSeconds`).
+      if (typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat > config.maxTokenLifetimeSeconds) {
+        throw authError('token_lifetime_too_long');
+      }
       const claims = payload as Record<string, unknown>;
+      // Before any claim is read: a lone surrogate must not reach a key, a glob, Redis or a log line.
+      // No detail: the failing path is made of the token's own claim names.
+      if (findIllFormed(claims, 'claims') !== undefined) throw authError('ill_formed_claim');
       const mismatch = findBoundClaimMismatch(claims, config.boundClaims);
       if (mismatch !== undefined) throw authError('bound_claim_mismatch', { claim: mismatch });
       return mapIdentity(config, claims);

@@ -51,7 +51,7 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
       redis: { url: redis.url, keyPrefix: 'sv-dev:' },
       aws: { region: state.region ?? 'us-east-1' },
       issuers: [
-        { name: 'corp', issuer: corp.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', claims: { developer: 'email', project: 'project', groups: 'groups' } },
+        { name: 'corp', issuer: corp.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', namespace: '', claims: { developer: 'email', project: 'project', groups: 'groups' } },
         { name: 'ci', issuer: ci.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' }, boundClaims: { repository_owner: 'acme' } },
       ],
       operators: { groups: ['secops'] },

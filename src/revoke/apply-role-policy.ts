@@ -10,6 +10,7 @@ import {
   PutRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
+import { IAM_DOCUMENT_CHARS } from '../auth/identity-key';
 import { nonWhitespaceLength } from '../policy/document';
 import type { KillSwitchStore, RoleState } from './kill-switch-store';
 import { instantOf, mergeEntries, type RevocationEntry } from './revocation-entries';
@@ -73,14 +74,22 @@ async function applyLocked(deps: ApplyRolePolicyDeps, roleArn: string): Promise<
     await store.schedule(roleArn, new Date(now.getTime() + delay));
     return { roleArn, state: 'pending', error: written.error };
   }
-  const { entries, compacted } = written.policy;
+  const { entries, compacted, selfDropped } = written.policy;
+  // A state, not an event: how many developers' ended sessions the written policy denies by their own cut-off.
+  const selfCutoffs = entries.filter((e) => e.kind === 'developer' && e.self).length;
   // Schedule before storing the entries: a revocation recorded meanwhile queues the role for now, and if it
   // lands after our read, replaceRoleEntries reports it and the role is queued for now again below.
   const nextExpiry = earliestExpiry(entries);
   if (nextExpiry) await store.schedule(roleArn, nextExpiry);
   else await store.unschedule(roleArn);
   if (await store.replaceRoleEntries(roleArn, { read: read.entries, entries, version: read.version })) await store.schedule(roleArn, now);
-  const state: RoleState = { roleArn, state: 'applied', ...(compacted.length > 0 ? { compacted: true } : {}) };
+  const state: RoleState = {
+    roleArn,
+    state: 'applied',
+    ...(compacted.length > 0 ? { compacted: true } : {}),
+    ...(selfCutoffs > 0 ? { selfServiceFolded: selfCutoffs } : {}),
+    ...(selfDropped.length > 0 ? { selfServiceDropped: selfDropped.length } : {}),
+  };
   await store.setRoleState(roleArn, state, read.version);
   if (read.since) deps.metrics?.onApplied?.(roleArn, Math.max(0, deps.now().getTime() - read.since.getTime()) / 1000);
   return state;
@@ -95,6 +104,10 @@ async function writePolicy(deps: ApplyRolePolicyDeps, roleArn: string, live: Rev
     const inline = await inlinePolicies(client, RoleName, PolicyName);
     const budget = ROLE_INLINE_BUDGET - inline.othersSize;
     const policy = buildRevocationPolicy(live, { budgetChars: budget, marginMs: deps.marginMs });
+    // Entries are checked when recorded, so this is a bug: say so where operators look, never a quiet retry.
+    if (policy.json !== null && !IAM_DOCUMENT_CHARS.test(policy.json)) {
+      return { error: 'MalformedPolicyDocument: the revocation policy holds characters IAM refuses (a bug in sts-vend: report it)' };
+    }
     if (policy.json !== null && policy.size > budget) {
       return {
         error: `LimitExceeded: the revocation policy needs ${policy.size} characters even compacted, but the role's other inline policies leave ${Math.max(0, budget)} of ${ROLE_INLINE_BUDGET}`,

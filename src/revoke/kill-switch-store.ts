@@ -5,6 +5,7 @@ import { sendTogether, storeRunner, type BatchCommand, type StoreRunner } from '
 import { checkRevocationId, killSwitchKeys, type KillSwitchKeys } from './keys';
 import { defineKillSwitchScripts, type KillSwitchScripts } from './kill-switch-scripts';
 import {
+  checkEntry,
   decodeRevocation,
   encodeRecord,
   entryField,
@@ -101,6 +102,7 @@ export class KillSwitchStore {
    */
   async recordRevocation(rec: RevocationRecord, effects: RevocationEffects): Promise<void> {
     const id = checkRevocationId(rec.revocationId);
+    for (const entries of effects.entriesByRole.values()) entries.forEach(checkEntry);
     const now = this.nowMs();
     const roles = [...new Set([...rec.roles.map((r) => r.roleArn), ...effects.entriesByRole.keys()])];
     const commands: BatchCommand[] = [['ksCreateRevocation', this.keys.revocation(id), encodeRecord(rec, roles), RETENTION_MS, ...roles]];

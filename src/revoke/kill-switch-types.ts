@@ -1,6 +1,7 @@
 /**
  * The kill switch's records and their Redis encodings (layout in keys.ts). Pure functions; the store does I/O.
  */
+import { IAM_DOCUMENT_CHARS } from '../auth/identity-key';
 import { instantOf, type RevocationEntry } from './revocation-entries';
 
 export type SelectorKind = 'session' | 'developer' | 'project' | 'template' | 'all';
@@ -16,8 +17,12 @@ export interface RoleState {
   state: 'applied' | 'pending';
   /** Why the last apply failed (AWS error code and message, or "does not fit"). */
   error?: string;
-  /** Entries were folded into a broader Deny to fit the role's policy size limit. */
+  /** Operator entries were folded into a role-wide Deny to fit the role's policy size limit. */
   compacted?: boolean;
+  /** Developers whose ended sessions the role's policy denies by a cut-off of their own (self-service past its share). */
+  selfServiceFolded?: number;
+  /** Self-service cut-offs this apply left out of the document (past its share even folded); layer 1 still refuses them. */
+  selfServiceDropped?: number;
 }
 
 export interface RevocationRecord {
@@ -89,9 +94,23 @@ export function latestBlock(fields: string[], raws: Array<string | null>, nowMs:
  * and a re-recorded revocation adds nothing.
  */
 export function entryField(e: RevocationEntry): string {
-  if (e.kind === 'session') return JSON.stringify({ kind: e.kind, sessionId: e.sessionId, issuedAt: e.issuedAt, expiresAt: e.expiresAt });
+  if (e.kind === 'session') {
+    return JSON.stringify({ kind: e.kind, sessionId: e.sessionId, issuedAt: e.issuedAt, expiresAt: e.expiresAt, ...(e.endedBy !== undefined ? { endedBy: e.endedBy } : {}) });
+  }
   if (e.kind === 'all') return JSON.stringify({ kind: e.kind, before: e.before, expiresAt: e.expiresAt });
-  return JSON.stringify({ kind: e.kind, value: e.value, before: e.before, expiresAt: e.expiresAt });
+  return JSON.stringify({ kind: e.kind, value: e.value, before: e.before, expiresAt: e.expiresAt, ...(e.self ? { self: true } : {}) });
+}
+
+/**
+ * Throws TypeError for an entry that could never be written into a role's policy: a time without a zone or a
+ * value outside IAM's document charset. Checked before anything is stored, so such an entry is a bug that fails
+ * its request, never a role left pending for hours.
+ */
+export function checkEntry(e: RevocationEntry): void {
+  instantOf(e.expiresAt);
+  instantOf(e.kind === 'session' ? e.issuedAt : e.before);
+  const field = entryField(e);
+  if (!IAM_DOCUMENT_CHARS.test(field)) throw new TypeError(`revocation entry cannot be written into an IAM policy: ${JSON.stringify(field).slice(0, 200)}`);
 }
 
 /** Field/value pairs for HSET: the value is the entry's expiry (ms), handy when reading Redis by hand. */

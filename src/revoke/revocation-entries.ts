@@ -8,10 +8,17 @@
 export type GroupKind = 'developer' | 'project' | 'template';
 export const GROUP_KINDS: readonly GroupKind[] = ['developer', 'project', 'template'];
 
-/** A single revoked session, denied by its `agent-session` tag whenever it was issued. */
-export type SessionEntry = { kind: 'session'; sessionId: string; issuedAt: string; expiresAt: string };
-/** Every session whose `developer` / `project` / `template` tag equals `value` and was issued before `before`. */
-export type GroupEntry = { kind: GroupKind; value: string; before: string; expiresAt: string };
+/**
+ * A single revoked session, denied by its `agent-session` tag whenever it was issued. `endedBy` (the developer
+ * key) marks a session its owner ended: such entries use a bounded share of the role's budget and fold only
+ * into that developer's own cut-off, never into a role-wide one (revocation-policy.ts).
+ */
+export type SessionEntry = { kind: 'session'; sessionId: string; issuedAt: string; expiresAt: string; endedBy?: string };
+/**
+ * Every session whose `developer` / `project` / `template` tag equals `value` and was issued before `before`.
+ * `self` marks a developer cut-off folded from that developer's own ended sessions.
+ */
+export type GroupEntry = { kind: GroupKind; value: string; before: string; expiresAt: string; self?: true };
 /** Every session of the role issued before `before` (the AWSRevokeOlderSessions shape). */
 export type AllEntry = { kind: 'all'; before: string; expiresAt: string };
 
@@ -77,23 +84,29 @@ export function normalizeEntries(entries: RevocationEntry[]): RevocationEntry[] 
     instantOf(e.kind === 'session' ? e.issuedAt : e.before);
     if (e.kind === 'session') {
       const prev = sessions.get(e.sessionId);
+      // An operator's entry for the session outranks its owner's: it may then fold like any operator entry.
+      const endedBy = prev && prev.endedBy === undefined ? undefined : e.endedBy;
       // Two records of one session should agree; if not, the later issue time is the one a fold must cover.
       sessions.set(e.sessionId, {
         kind: 'session',
         sessionId: e.sessionId,
         issuedAt: prev ? later(prev.issuedAt, e.issuedAt) : e.issuedAt,
         expiresAt: prev ? later(prev.expiresAt, e.expiresAt) : e.expiresAt,
+        ...(endedBy !== undefined ? { endedBy } : {}),
       });
     } else if (e.kind === 'all') {
       all = { kind: 'all', before: all ? later(all.before, e.before) : e.before, expiresAt: all ? later(all.expiresAt, e.expiresAt) : e.expiresAt };
     } else {
-      const key = `${e.kind}\u0000${e.value}`;
+      // A self cut-off stays apart from an operator's for the same developer: merged, its later cut-off could
+      // reach a role-wide fold through the operator's entry.
+      const key = `${e.kind}\u0000${e.value}\u0000${e.self ? 's' : ''}`;
       const prev = groups.get(key);
       groups.set(key, {
         kind: e.kind,
         value: e.value,
         before: prev ? later(prev.before, e.before) : e.before,
         expiresAt: prev ? later(prev.expiresAt, e.expiresAt) : e.expiresAt,
+        ...(e.self ? { self: true as const } : {}),
       });
     }
   }
@@ -104,7 +117,7 @@ export function normalizeEntries(entries: RevocationEntry[]): RevocationEntry[] 
       all = { ...all, expiresAt: later(all.expiresAt, g.expiresAt) };
     }
   }
-  const groupList = [...groups.values()].sort((a, b) => rank(a) - rank(b) || compareText(a.value, b.value));
+  const groupList = [...groups.values()].sort((a, b) => rank(a) - rank(b) || compareText(a.value, b.value) || Number(Boolean(a.self)) - Number(Boolean(b.self)));
   const sessionList = [...sessions.values()].sort(
     (a, b) => instantOf(a.issuedAt) - instantOf(b.issuedAt) || compareText(a.sessionId, b.sessionId),
   );
@@ -124,6 +137,9 @@ export function coversSession(entries: RevocationEntry[], session: SessionFacts)
     return session[e.kind] === e.value && issued < policyBefore(e.before);
   });
 }
+
+/** Whether an entry is self-service: an owner's ended session or a cut-off folded from them. */
+export const isSelfService = (e: RevocationEntry): boolean => (e.kind === 'session' && e.endedBy !== undefined) || (e.kind !== 'session' && e.kind !== 'all' && e.self === true);
 
 /** The latest of some entry times, as written (not re-formatted, so no precision is lost). */
 export function latestOf(first: string, ...rest: string[]): string {

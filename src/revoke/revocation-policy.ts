@@ -1,8 +1,14 @@
 /**
  * The Deny document written as one inline policy on a target role (layer 2 of the kill switch). Built from
  * revocation entries; when it would not fit the role's share of IAM's 10,240-character inline budget, the oldest
- * entries are folded into one `aws:TokenIssueTime` cut-off that denies at least every session they denied
+ * operator entries are folded into one `aws:TokenIssueTime` cut-off that denies at least every session they denied
  * (over-revoke, never under-revoke).
+ *
+ * Self-service entries (sessions their owners ended) never reach that role-wide fold, so no developer can make
+ * AWS deny anyone else: they may use at most a quarter of the budget; past it, a developer's own ended sessions
+ * fold into that developer's cut-off (the busiest developer first), and if the cut-offs of many developers still
+ * do not fit, the ones expiring first are left out of the document (those sessions stay ended in the service, and
+ * their credentials expire on their own). An operator's entry is never left out.
  */
 import type { ConditionBlock, PolicyDocument, Statement } from '../policy/document';
 import { minifyPolicy, nonWhitespaceLength } from '../policy/document';
@@ -10,6 +16,7 @@ import {
   GROUP_KINDS,
   iamDate,
   instantOf,
+  isSelfService,
   latestOf,
   normalizeEntries,
   policyBefore,
@@ -40,19 +47,64 @@ export interface RevocationPolicy {
   size: number;
   /** The entries the document was built from (after any folding): what the caller stores back. */
   entries: RevocationEntry[];
-  /** Entries folded into the `all` cut-off to make the document fit; empty when nothing was folded. */
+  /** Operator entries folded into the `all` cut-off to make the document fit; empty when nothing was folded. */
   compacted: RevocationEntry[];
+  /** Owner-ended sessions folded into their developer's own cut-off (self-service over its share). */
+  selfFolded: RevocationEntry[];
+  /** Self-service cut-offs left out of the document: self-service over its share even after folding. */
+  selfDropped: RevocationEntry[];
 }
+
+type Compacted = Omit<RevocationPolicy, 'selfFolded' | 'selfDropped'>;
+type Rendered = Omit<Compacted, 'entries' | 'compacted'>;
+
+/** The share of the budget self-service entries may use. */
+export const SELF_SERVICE_SHARE = 0.25;
 
 /**
  * Builds the revocation policy for one role. Entries are deduped first (`normalizeEntries`); expired ones should
  * already be gone (`mergeEntries`). If the result is over budget, compacts as `compact` describes.
  */
 export function buildRevocationPolicy(input: RevocationEntry[], opts: RevocationPolicyOptions): RevocationPolicy {
-  const entries = normalizeEntries(input);
+  const bounded = boundSelfService(normalizeEntries(input), opts);
+  const entries = bounded.entries;
+  const self = { selfFolded: bounded.folded, selfDropped: bounded.dropped };
   const built = render(entries);
-  if (built.size <= opts.budgetChars || entries.length === 0) return { ...built, entries, compacted: [] };
-  return compact(entries, opts);
+  if (built.size <= opts.budgetChars || entries.length === 0) return { ...built, entries, compacted: [], ...self };
+  return { ...compact(entries, opts), ...self };
+}
+
+/**
+ * Keeps self-service entries within SELF_SERVICE_SHARE of the budget: folds the ended sessions of the developer
+ * with the most of them into one cut-off of that developer (issued before the newest of them, plus the margin),
+ * then the next, and only when every developer is folded and it still does not fit, leaves out the cut-offs that
+ * expire first.
+ */
+function boundSelfService(entries: RevocationEntry[], opts: RevocationPolicyOptions): { entries: RevocationEntry[]; folded: RevocationEntry[]; dropped: RevocationEntry[] } {
+  const limit = Math.floor(opts.budgetChars * SELF_SERVICE_SHARE);
+  const operator = entries.filter((e) => !isSelfService(e));
+  let self = entries.filter(isSelfService);
+  const folded: RevocationEntry[] = [];
+  const dropped: RevocationEntry[] = [];
+  const fits = (): boolean => render(self).size <= limit;
+  while (!fits()) {
+    const byOwner = new Map<string, SessionEntry[]>();
+    for (const e of self) if (e.kind === 'session') byOwner.set(e.endedBy!, [...(byOwner.get(e.endedBy!) ?? []), e]);
+    const busiest = [...byOwner.entries()].sort((a, b) => b[1].length - a[1].length || compareText(a[0], b[0]))[0];
+    if (busiest) {
+      const [developer, sessions] = busiest;
+      const cutoff = Math.max(...sessions.map((e) => nextSecondAfter(instantOf(e.issuedAt) + opts.marginMs)));
+      const cut: GroupEntry = { kind: 'developer', value: developer, before: iamDate(cutoff), expiresAt: latestOf(...(sessions.map((e) => e.expiresAt) as [string, ...string[]])), self: true };
+      folded.push(...sessions);
+      self = normalizeEntries([...self.filter((e) => !sessions.includes(e as SessionEntry)), cut]);
+      continue;
+    }
+    // Only cut-offs are left: give up the one that would have expired first.
+    const first = [...self].sort((a, b) => instantOf(a.expiresAt) - instantOf(b.expiresAt))[0]!;
+    dropped.push(first);
+    self = self.filter((e) => e !== first);
+  }
+  return { entries: normalizeEntries([...operator, ...self]), folded, dropped };
 }
 
 /**
@@ -63,14 +115,15 @@ export function buildRevocationPolicy(input: RevocationEntry[], opts: Revocation
  * own cut-off, and, since the `all` Deny hits every session issued before `c`, the smallest fitting `c`
  * over-revokes the least. A later `c` folds a superset, so the size only shrinks as `c` grows: binary search.
  */
-function compact(entries: RevocationEntry[], opts: RevocationPolicyOptions): RevocationPolicy {
+function compact(entries: RevocationEntry[], opts: RevocationPolicyOptions): Compacted {
   const existing = entries.find((e): e is AllEntry => e.kind === 'all');
   const floor = existing ? policyBefore(existing.before) : Number.NEGATIVE_INFINITY;
+  // Self-service entries never fold into the role-wide cut-off: they get +Infinity, which no candidate reaches.
   const cutoffOf = (e: RevocationEntry): number =>
-    e.kind === 'session' ? nextSecondAfter(instantOf(e.issuedAt) + opts.marginMs) : policyBefore(e.before);
-  const candidates = [...new Set(entries.map(cutoffOf).filter((c) => c >= floor))].sort((a, b) => a - b);
+    isSelfService(e) ? Number.POSITIVE_INFINITY : e.kind === 'session' ? nextSecondAfter(instantOf(e.issuedAt) + opts.marginMs) : policyBefore(e.before);
+  const candidates = [...new Set(entries.map(cutoffOf).filter((c) => c >= floor && Number.isFinite(c)))].sort((a, b) => a - b);
 
-  let best: RevocationPolicy | undefined;
+  let best: Compacted | undefined;
   let lo = 0;
   let hi = candidates.length - 1;
   while (lo <= hi) {
@@ -82,10 +135,12 @@ function compact(entries: RevocationEntry[], opts: RevocationPolicyOptions): Rev
     } else lo = mid + 1;
   }
   // Nothing fits: return the narrowest document there is (everything folded) and let the caller see `size`.
-  return best ?? foldAt(entries, candidates[candidates.length - 1] as number, cutoffOf);
+  if (best) return best;
+  const last = candidates[candidates.length - 1];
+  return last === undefined ? { ...render(entries), entries, compacted: [] } : foldAt(entries, last, cutoffOf);
 }
 
-function foldAt(entries: RevocationEntry[], cutoff: number, cutoffOf: (e: RevocationEntry) => number): RevocationPolicy {
+function foldAt(entries: RevocationEntry[], cutoff: number, cutoffOf: (e: RevocationEntry) => number): Compacted {
   const folded = entries.filter((e) => e.kind !== 'all' && cutoffOf(e) <= cutoff);
   const existing = entries.find((e): e is AllEntry => e.kind === 'all');
   const covered = existing ? [existing, ...folded] : folded;
@@ -100,7 +155,7 @@ function foldAt(entries: RevocationEntry[], cutoff: number, cutoffOf: (e: Revoca
 }
 
 /** The document for normalized entries, with its minified JSON and size. */
-function render(entries: RevocationEntry[]): Omit<RevocationPolicy, 'entries' | 'compacted'> {
+function render(entries: RevocationEntry[]): Rendered {
   const statements = revocationStatements(entries);
   if (statements.length === 0) return { document: null, json: null, size: 0 };
   const document: PolicyDocument = { Version: '2012-10-17', Statement: statements };
@@ -143,6 +198,11 @@ function deny(Sid: string, Condition: ConditionBlock): Statement {
 /** Whole second strictly after `ms`, so `DateLessThan` still denies a session issued exactly at `ms`. */
 function nextSecondAfter(ms: number): number {
   return Math.floor(ms / 1000) * 1000 + 1000;
+}
+
+/** Code-unit order, independent of the host's locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** IAM substitutes `${...}` in condition values of 2012-10-17 policies; `${$}` is a literal `$`. */

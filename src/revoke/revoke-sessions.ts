@@ -1,17 +1,18 @@
 import type { Identity } from '../auth/identity';
+import { resolveDeveloper, resolveProject, type DeveloperName } from '../auth/resolve-identity';
 import { longestSessionSeconds, type AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { SessionRecord } from '../sessions/session-store';
 import { storeCall } from '../store-call';
-import { sanitizeTagValue } from '../vend/aws-limits';
 import { newSessionId } from '../vend/session-id';
 import type { RevocationRecord, RoleState, Selector } from './kill-switch-store';
 import { policyBefore, type RevocationEntry } from './revocation-entries';
 
 export interface RevokeRequest {
   sessionId?: string;
-  developer?: string;
+  /** The developer key, or a configured issuer and the raw claim (src/auth/resolve-identity.ts). */
+  developer?: DeveloperName;
   project?: string;
   template?: string;
   all?: true;
@@ -37,7 +38,57 @@ export async function revokeSessions(
   requestId: string,
   opts: { state?: 'revoked' | 'ended' } = {},
 ): Promise<{ revocation: RevocationRecord; applied: boolean }> {
-  const selector = selectorOf(req);
+  const event = opts.state === 'ended' ? 'session.end' : 'revoke';
+  const progress: Progress = {};
+  try {
+    return await revoke(deps, actor, req, requestId, opts, progress);
+  } catch (err) {
+    const apiError = err instanceof ApiError ? err : undefined;
+    // Every attempt leaves an audit line, refused or failed, with as much as was decided.
+    audit(deps.logger, {
+      event,
+      outcome: apiError && apiError.status < 500 ? 'refused' : 'error',
+      code: apiError?.code ?? 'internal_error',
+      requestId,
+      issuer: actor.issuer,
+      subject: actor.subject,
+      developer: actor.developer,
+      reason: req.reason,
+      ...(progress.selector ? { selector: progress.selector } : {}),
+      ...(progress.revocationId ? { revocationId: progress.revocationId, stage: progress.stage } : {}),
+    });
+    // Once its recording began, a revocation may be in force (layer 1 refuses the scope, the reconciler writes
+    // the Deny): a Redis failure from then on must not read as "nothing changed". Repeating it is safe.
+    if (progress.revocationId && apiError?.code === 'store_unavailable') {
+      const what = progress.stage === 'recorded' ? 'is recorded and in force, but not every session was marked yet' : 'may be partly recorded';
+      throw new ApiError(503, 'revocation_incomplete', `the session store failed: revocation ${progress.revocationId} ${what}; send the same request again to finish it`, {
+        cause: err,
+        retryAfter: 2,
+        expose: true,
+        details: { revocationId: progress.revocationId },
+      });
+    }
+    throw err;
+  }
+}
+
+/** What a revocation had settled when it failed, for its audit line and its answer. */
+interface Progress {
+  selector?: Selector;
+  revocationId?: string;
+  stage?: 'recording' | 'recorded';
+}
+
+async function revoke(
+  deps: AppDeps,
+  actor: Identity,
+  req: RevokeRequest,
+  requestId: string,
+  opts: { state?: 'revoked' | 'ended' },
+  progress: Progress,
+): Promise<{ revocation: RevocationRecord; applied: boolean }> {
+  const selector = selectorOf(deps, req);
+  progress.selector = selector;
   const now = deps.now();
   const { marginSeconds } = deps.config.killSwitch;
   // aws-sts.md: a session issued before the revocation must be denied even if AWS's clock is behind ours. The
@@ -49,7 +100,7 @@ export async function revokeSessions(
   const roles = [...new Set([...found.roles, ...rolesFor(deps, selector)])].sort();
   const entriesByRole = new Map<string, RevocationEntry[]>();
   for (const roleArn of roles) {
-    entriesByRole.set(roleArn, entriesFor(deps, selector, found.session?.roleArn === roleArn ? [found.session] : [], before));
+    entriesByRole.set(roleArn, entriesFor(deps, selector, found.session?.roleArn === roleArn ? [found.session] : [], before, opts.state));
   }
   // Group revocations also refuse new vends until `before`: credentials issued in that window would be denied
   // by the new Deny anyway, so they are not issued at all.
@@ -66,6 +117,8 @@ export async function revokeSessions(
     roles: roles.map((roleArn): RoleState => ({ roleArn, state: 'pending' })),
   };
 
+  progress.revocationId = revocation.revocationId;
+  progress.stage = 'recording';
   await storeCall(deps, 'revoke.record', () =>
     deps.killSwitch.recordRevocation(revocation, {
       ...(selector.kind === 'session' ? {} : { revokedBefore: before }),
@@ -73,6 +126,7 @@ export async function revokeSessions(
       entriesByRole,
     }),
   );
+  progress.stage = 'recorded';
   // A vend checks blocks after recording its pending session, so one racing this revocation either sees the
   // settle block written above or was recorded before it: a second look finds the latter, whose markLive then
   // refuses to hand out credentials.
@@ -85,7 +139,7 @@ export async function revokeSessions(
   const late = lateRecords.filter((s): s is SessionRecord => s !== null && isActive(s) && Date.parse(s.createdAt) < before.getTime());
   if (late.length > 0) {
     const lateEntries = new Map<string, RevocationEntry[]>();
-    for (const s of late) lateEntries.set(s.roleArn, [...(lateEntries.get(s.roleArn) ?? []), ...entriesFor(deps, { kind: 'session', value: s.id }, [s], before)]);
+    for (const s of late) lateEntries.set(s.roleArn, [...(lateEntries.get(s.roleArn) ?? []), ...entriesFor(deps, { kind: 'session', value: s.id }, [s], before, opts.state)]);
     for (const roleArn of lateEntries.keys()) if (!roles.includes(roleArn)) roles.push(roleArn);
     await storeCall(deps, 'revoke.record', () => deps.killSwitch.recordRevocation(revocation, { entriesByRole: lateEntries }));
   }
@@ -116,7 +170,7 @@ export async function revokeSessions(
   return { revocation, applied };
 }
 
-function selectorOf(req: RevokeRequest): Selector {
+function selectorOf(deps: AppDeps, req: RevokeRequest): Selector {
   const given = SELECTORS.filter((k) => req[k] !== undefined);
   if (given.length !== 1) {
     throw new ApiError(400, 'invalid_request', `body: exactly one selector of ${SELECTORS.join(', ')} is required (got ${given.length})`);
@@ -127,8 +181,10 @@ function selectorOf(req: RevokeRequest): Selector {
     return { kind: 'session', value: req.sessionId };
   }
   if (req.all) return { kind: 'all' };
-  const kind = given[0] as 'developer' | 'project' | 'template';
-  return { kind, value: req[kind] as string };
+  // Operators name people and projects as CloudTrail shows them, or by the raw claim: both resolve to the key.
+  if (req.developer !== undefined) return { kind: 'developer', value: resolveDeveloper(deps.config.issuers, req.developer, 'body.developer') };
+  if (req.project !== undefined) return { kind: 'project', value: resolveProject(req.project) };
+  return { kind: 'template', value: req.template! };
 }
 
 const isActive = (s: SessionRecord): boolean => s.state === 'pending' || s.state === 'live';
@@ -173,17 +229,23 @@ function rolesFor(deps: AppDeps, selector: Selector): string[] {
   return [...roles].sort();
 }
 
-function entriesFor(deps: AppDeps, selector: Selector, sessions: SessionRecord[], before: Date): RevocationEntry[] {
+function entriesFor(deps: AppDeps, selector: Selector, sessions: SessionRecord[], before: Date, state?: 'revoked' | 'ended'): RevocationEntry[] {
   // Every session the entry covers has expired once the longest possible session issued before `before` has.
   const coverSeconds = longestSessionSeconds(deps.config) + deps.config.killSwitch.marginSeconds;
   const expiresAt = new Date(before.getTime() + coverSeconds * 1000).toISOString();
   if (selector.kind === 'session') {
-    return sessions.map((s) => ({ kind: 'session', sessionId: s.id, issuedAt: s.issuedAt ?? s.createdAt, expiresAt: s.expiresAt }));
+    // An owner ending their own session writes a self-service entry: it can only ever fold into their own cut-off.
+    return sessions.map((s) => ({
+      kind: 'session',
+      sessionId: s.id,
+      issuedAt: s.issuedAt ?? s.createdAt,
+      expiresAt: s.expiresAt,
+      ...(state === 'ended' ? { endedBy: s.developer } : {}),
+    }));
   }
   if (selector.kind === 'all') return [{ kind: 'all', before: before.toISOString(), expiresAt }];
-  // The Deny matches the tag as it was set on the session, i.e. after sanitising.
-  const value = selector.kind === 'template' ? selector.value! : sanitizeTagValue(selector.value!);
-  return [{ kind: selector.kind, value, before: before.toISOString(), expiresAt }];
+  // The value is the key the sessions were tagged with, legal in a policy document by construction.
+  return [{ kind: selector.kind, value: selector.value!, before: before.toISOString(), expiresAt }];
 }
 
 const maxDate = (a?: Date, b?: Date): Date | undefined => (!a ? b : !b ? a : a > b ? a : b);

@@ -1,7 +1,10 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps';
 
-/** Liveness, readiness (Redis answers, templates loaded) and Prometheus metrics; no authentication. */
+/**
+ * Liveness, readiness (Redis answers, templates loaded) and Prometheus metrics (here unless `server.metrics` gives
+ * them a listener of their own); no authentication.
+ */
 export function healthRoutes(deps: AppDeps): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
@@ -19,8 +22,11 @@ export function healthRoutes(deps: AppDeps): Router {
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks });
   });
-  router.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  if (!deps.config.server.metrics) router.get('/metrics', metricsHandler(deps));
   return router;
 }
+
+/** Prometheus text exposition of the service's registry. */
+export const metricsHandler = (deps: AppDeps) => async (_req: Request, res: Response): Promise<void> => {
+  res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+};

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { authError } from '../auth/auth-errors';
 import { extractBearerToken } from '../auth/bearer';
 import type { Identity } from '../auth/identity';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { assertValid } from '../openapi';
+import { findIllFormed } from '../well-formed';
 
 /** Per-request state kept on res.locals, typed. */
 export interface Locals {
@@ -24,11 +26,49 @@ export const requestId: RequestHandler = (req, res, next) => {
   next();
 };
 
+/**
+ * Headers every answer carries: an API answers JSON that no browser should sniff, frame, cache or send on.
+ * Routes that may be cached (none today) would set their own Cache-Control.
+ */
+export const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
+/**
+ * Refuses any string in the body or the query that is not well-formed Unicode (a lone surrogate from a JSON
+ * `\ud800` escape) before a handler, Redis, Lua, IAM or a log line sees it.
+ */
+export const wellFormedText: RequestHandler = (req, _res, next) => {
+  const where = findIllFormed(req.body, 'body') ?? findIllFormed({ ...(req.query as object) }, 'query');
+  if (where !== undefined) {
+    // The path may hold the caller's own object keys: name only its first segment, which is ours.
+    const field = where.split('.').slice(0, 2).join('.');
+    throw new ApiError(400, 'ill_formed_text', `${field}: is not well-formed Unicode (a lone UTF-16 surrogate)`, { details: { field } });
+  }
+  next();
+};
+
+/**
+ * The one Authorization header of a request. Node keeps only the first of repeated Authorization headers, so two
+ * of them (which a proxy and the service could read differently) are found in the distinct view and refused.
+ */
+export function authorizationHeader(req: Request): string | undefined {
+  const all = req.headersDistinct.authorization;
+  if (all && all.length > 1) throw authError('ambiguous_authorization');
+  return all?.[0];
+}
+
 /** Verifies the bearer token; a refused token counts in sts_vend_auth_failures_total{code}. */
 export function authenticate(deps: AppDeps): RequestHandler {
   return async (req, res, next) => {
     try {
-      locals(res).identity = await deps.verifier.verify(extractBearerToken(req.get('authorization')));
+      locals(res).identity = await deps.verifier.verify(extractBearerToken(authorizationHeader(req)));
       next();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) deps.metrics.authFailures.inc({ code: err.code });

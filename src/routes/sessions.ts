@@ -1,5 +1,7 @@
 import { Router } from 'express';
+import type { Identity } from '../auth/identity';
 import { isOperator } from '../auth/operator';
+import { resolveDeveloper, resolveProject } from '../auth/resolve-identity';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import type { PublicSession } from '../sessions/record';
@@ -18,9 +20,15 @@ export function sessionRoutes(deps: AppDeps): Router {
   router.get('/v1/sessions', authenticate(deps), operatorOnly(deps), validate(deps, 'GET', '/v1/sessions'), async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     auditRead(deps, res, 'sessions', q);
+    if ((q.issuer === undefined) !== (q.claim === undefined)) {
+      throw new ApiError(400, 'invalid_request', 'query: issuer and claim name a developer together; pass both or neither');
+    }
+    if (q.developer !== undefined && q.claim !== undefined) throw new ApiError(400, 'invalid_request', 'query: name the developer by developer or by issuer and claim, not both');
+    const developer =
+      q.claim !== undefined ? resolveDeveloper(deps.config.issuers, { issuer: q.issuer!, claim: q.claim }, 'query') : q.developer ? resolveDeveloper(deps.config.issuers, q.developer, 'query.developer') : undefined;
     const filter = {
-      ...(q.developer ? { developer: q.developer } : {}),
-      ...(q.project ? { project: q.project } : {}),
+      ...(developer ? { developer } : {}),
+      ...(q.project ? { project: resolveProject(q.project) } : {}),
       ...(q.template ? { template: q.template } : {}),
       ...(q.role ? { role: q.role } : {}),
       ...(q.state ? { state: q.state as SessionState } : {}),
@@ -32,7 +40,7 @@ export function sessionRoutes(deps: AppDeps): Router {
   router.delete('/v1/sessions/:id', authenticate(deps), validate(deps, 'DELETE', '/v1/sessions/:id'), async (req, res) => {
     const identity = locals(res).identity!;
     const session = await storeCall(deps, 'get', () => deps.sessions.get(String(req.params.id)));
-    const owner = session && session.issuer === identity.issuer && session.subject === identity.subject;
+    const owner = session !== null && ownedBy(session, identity);
     if (!session || !(owner || isOperator(identity, deps.config.operators))) {
       throw new ApiError(404, 'session_not_found', 'no such session');
     }
@@ -48,14 +56,18 @@ export function sessionRoutes(deps: AppDeps): Router {
   router.get('/v1/sessions/:id', authenticate(deps), validate(deps, 'GET', '/v1/sessions/:id'), async (req, res) => {
     const identity = locals(res).identity!;
     const session = await storeCall(deps, 'get', () => deps.sessions.get(String(req.params.id)));
-    const owner = session && session.issuer === identity.issuer && session.subject === identity.subject;
-    if (!session || !(owner || isOperator(identity, deps.config.operators))) {
+    if (!session || !(ownedBy(session, identity) || isOperator(identity, deps.config.operators))) {
       throw new ApiError(404, 'session_not_found', 'no such session');
     }
     res.setHeader('Cache-Control', 'no-store');
     res.json(publicSession(session));
   });
   return router;
+}
+
+/** The caller vended it: same issuer and same owner (the subject, or the subject and the issuer's owner claims). */
+export function ownedBy(session: SessionRecord, identity: Identity): boolean {
+  return session.issuer === identity.issuer && session.owner === identity.owner;
 }
 
 function publicSession(rec: SessionRecord): PublicSession {

@@ -40,7 +40,17 @@ export function vendRoutes(deps: AppDeps): Router {
   return router;
 }
 
-/** Where clients reach this service: `server.publicUrl`, else what the request itself was addressed to. */
-function publicUrl(deps: AppDeps, req: Request): string {
-  return deps.config.server.publicUrl ?? `${req.protocol}://${req.get('host') ?? `127.0.0.1:${deps.config.server.port}`}`;
+/**
+ * Where clients reach this service: `server.publicUrl`, else the address of the listener the request came in on.
+ * Never the request's `Host` or `X-Forwarded-*`: a caller must not be able to point a container URL (which the
+ * SDK will send the session's token to) at a host of its choosing.
+ */
+export function publicUrl(deps: AppDeps, req: Request): string {
+  if (deps.config.server.publicUrl) return deps.config.server.publicUrl;
+  const { localAddress, localPort } = req.socket;
+  // An IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d.
+  const address = (localAddress ?? '127.0.0.1').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+  const host = address.includes(':') ? `[${address}]` : address;
+  const scheme = deps.config.server.tls ? 'https' : 'http';
+  return `${scheme}://${host}:${localPort ?? deps.config.server.port}`;
 }

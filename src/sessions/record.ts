@@ -5,11 +5,13 @@
  *   head  [state, expiresAtMs, issuedAtMs, accessKeyId, packedPolicySize, assumedRoleArn, failure, revokedAtMs,
  *          revocationId]   rewritten by the Lua scripts (scripts.ts), so only short scalars live here
  *   body  [issuer, subject, developer, project, accessType, template, roleArn, roleSessionName, sourceIdentity,
- *          createdAtMs, parameters]   written once by createPending, never re-encoded by Lua
+ *          createdAtMs, parameters, refresh?, owner?, developerClaim?]   written once by createPending, never
+ *          re-encoded by Lua
  * Arrays rather than objects and a string rather than a hash keep a session near 300 bytes: a hash with any
  * value over 64 bytes (a role ARN can be) leaves the compact listpack encoding and costs ~100 bytes more.
- * Fields equal to a derivable value are stored as null: subject and sourceIdentity when they equal the
- * developer, assumedRoleArn when it is the one AWS derives from roleArn and roleSessionName.
+ * Fields equal to a derivable value are stored as null (or left off at the end): subject and sourceIdentity when
+ * they equal the developer, owner when it is the subject, developerClaim when it is the developer key itself,
+ * assumedRoleArn when it is the one AWS derives from roleArn and roleSessionName.
  * Nothing secret is ever part of a record: no secret key, session token or bearer token.
  */
 
@@ -20,7 +22,13 @@ export interface SessionRecord {
   state: SessionState;
   issuer: string;
   subject: string;
+  /** Who may read or end the session: the subject, or the subject with the issuer's owner claims. */
+  owner: string;
+  /** The identity key (src/auth/identity-key.ts): the `developer` tag, indexes, blocks, quotas. */
   developer: string;
+  /** The raw claim the key was made from, shown beside it. */
+  developerClaim: string;
+  /** The project key: the `project` tag. */
   project: string;
   accessType: string;
   template: string;
@@ -57,7 +65,10 @@ const STATE_OF: Record<string, SessionState> = Object.fromEntries(Object.entries
 /** 0-based positions in the head array; the Lua scripts use these + 1. */
 export const HEAD = { state: 0, expiresAt: 1, issuedAt: 2, accessKeyId: 3, packedPolicySize: 4, assumedRoleArn: 5, failure: 6, revokedAt: 7, revocationId: 8 } as const;
 /** 0-based positions in the body array. */
-export const BODY = { issuer: 0, subject: 1, developer: 2, project: 3, accessType: 4, template: 5, roleArn: 6, roleSessionName: 7, sourceIdentity: 8, createdAt: 9, parameters: 10, refresh: 11 } as const;
+export const BODY = {
+  issuer: 0, subject: 1, developer: 2, project: 3, accessType: 4, template: 5, roleArn: 6, roleSessionName: 7, sourceIdentity: 8,
+  createdAt: 9, parameters: 10, refresh: 11, owner: 12, developerClaim: 13,
+} as const;
 
 /** The value stored for a new pending session. */
 export function encodePending(rec: SessionRecord): string {
@@ -75,8 +86,15 @@ export function encodePending(rec: SessionRecord): string {
     Date.parse(rec.createdAt),
     rec.parameters,
   ];
-  // Only refreshable sessions carry a twelfth element: [sessionEndsAtMs, credentialSeconds, tokenHash].
-  if (rec.sessionEndsAt) body.push([Date.parse(rec.sessionEndsAt), rec.credentialSeconds ?? 900, rec.tokenHash ?? null]);
+  // Optional tail, trailing nulls left off: refreshable sessions' [sessionEndsAtMs, credentialSeconds, tokenHash],
+  // an owner other than the subject, a raw claim other than the key.
+  const tail: unknown[] = [
+    rec.sessionEndsAt ? [Date.parse(rec.sessionEndsAt), rec.credentialSeconds ?? 900, rec.tokenHash ?? null] : null,
+    rec.owner === rec.subject ? null : rec.owner,
+    rec.developerClaim === rec.developer ? null : rec.developerClaim,
+  ];
+  while (tail.length > 0 && tail[tail.length - 1] === null) tail.pop();
+  body.push(...tail);
   return `${JSON.stringify(head)}\n${JSON.stringify(body)}`;
 }
 
@@ -92,14 +110,17 @@ export function decodeRecord(id: string, raw: string): SessionRecord {
     return ms === undefined ? undefined : new Date(ms).toISOString();
   };
   const developer = str(body, BODY.developer) ?? '';
+  const subject = str(body, BODY.subject) ?? developer;
   const roleArn = str(body, BODY.roleArn) ?? '';
   const roleSessionName = str(body, BODY.roleSessionName) ?? '';
   const rec: SessionRecord = {
     id,
     state: STATE_OF[str(head, HEAD.state) ?? ''] ?? 'pending',
     issuer: str(body, BODY.issuer) ?? '',
-    subject: str(body, BODY.subject) ?? developer,
+    subject,
+    owner: str(body, BODY.owner) ?? subject,
     developer,
+    developerClaim: str(body, BODY.developerClaim) ?? developer,
     project: str(body, BODY.project) ?? '',
     accessType: str(body, BODY.accessType) ?? '',
     template: str(body, BODY.template) ?? '',

@@ -99,6 +99,10 @@ for i, key in ipairs(KEYS) do
     local nl = string.find(v, '\\n', 1, true)
     local head = cjson.decode(string.sub(v, 1, nl - 1))
     local tail = string.sub(v, nl)
+    -- Read before anything is written, so a record whose body cjson cannot read (one written before the service
+    -- refused ill-formed text) still changes state instead of failing half done.
+    local ok, body = pcall(cjson.decode, string.sub(tail, 2))
+    local developer = ok and body[${DEVELOPER}] or ''
     if string.find(ARGV[2], head[${H.state}], 1, true) then
       head[${H.state}] = ARGV[1]
       if ARGV[3] ~= '' then head[${H.failure}] = ARGV[3] end
@@ -107,7 +111,7 @@ for i, key in ipairs(KEYS) do
       redis.call('SET', key, cjson.encode(head) .. tail, 'KEEPTTL')
       if ARGV[6] ~= '' and redis.call('PTTL', key) > tonumber(ARGV[6]) then redis.call('PEXPIRE', key, ARGV[6]) end
     end
-    out[i] = {head[${H.state}], cjson.decode(string.sub(tail, 2))[${DEVELOPER}]}
+    out[i] = {head[${H.state}], developer}
   end
 end
 return out

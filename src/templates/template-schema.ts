@@ -17,7 +17,7 @@ const ROLE_ARN = '^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([\\w+=,.@-]+/)*[\\w+=,
 // Customer managed policy ARN; the account is compared with the role's by the linter.
 const POLICY_ARN = '^arn:aws(-[a-z]+)*:iam::([0-9]{12}|aws):policy/([\\w+=,.@-]+/)*[\\w+=,.@-]{1,128}$';
 // Projects become the `project` session tag and may be filled into a policy: a safe subset of the tag alphabet.
-const PROJECT = '^[A-Za-z0-9_.:/=+@-]{1,256}$';
+const PROJECT = '^[A-Za-z0-9_./+@-]{1,256}$';
 
 const names = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 256 } };
 

@@ -2,14 +2,11 @@ import { sessionPolicyCharsetError } from '../policy/document';
 
 /**
  * AssumeRole's documented limits (../shared/reference/aws-sts.md, "AssumeRole parameters"), checked before the
- * call so a caller gets a clear 400 naming the field instead of an opaque AWS error, and the sanitisers that turn
- * identity strings into values AWS accepts.
+ * call so a caller gets a clear 400 naming the field instead of an opaque AWS error. Identity strings are made
+ * legal before they get here (src/auth/identity-key.ts); this is the last look.
  */
 
-// aws-sts.md: RoleSessionName and SourceIdentity 2..64 chars of [\w+=,.@-].
-const NAME_CHARS = /[^\w+=,.@-]/g;
-// aws-sts.md: tag keys and values [\p{L}\p{Z}\p{N}_.:/=+\-@].
-const TAG_CHARS = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
+// Tag keys and values: [\p{L}\p{Z}\p{N}_.:/=+\-@].
 const TAG_VALID = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 export const LIMITS = {
@@ -23,19 +20,6 @@ export const LIMITS = {
   tagKey: 128, // aws-sts.md: key 1..128
   tagValue: 256, // aws-sts.md: value 0..256
 } as const;
-
-/** Makes a string fit the RoleSessionName / SourceIdentity alphabet; never returns fewer than 2 chars. */
-export function sanitizeName(value: string, max: number = LIMITS.sourceIdentity.max): string {
-  let out = value.normalize('NFKC').replace(NAME_CHARS, '-').slice(0, max);
-  // aws-sts.md: SourceIdentity must not start with "aws:" (":" is already replaced; guard the prefix anyway).
-  if (/^aws:/i.test(out)) out = `x-${out}`.slice(0, max);
-  return out.length >= 2 ? out : out.padEnd(2, '-');
-}
-
-/** Makes a string a valid session tag value: allowed characters only, at most 256 chars. */
-export function sanitizeTagValue(value: string): string {
-  return value.normalize('NFKC').replace(TAG_CHARS, '-').slice(0, LIMITS.tagValue);
-}
 
 export interface AssumeRoleInput {
   roleArn: string;

@@ -4,17 +4,20 @@ import type { SessionRecord } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import { renderPolicy, type RenderedPolicy } from '../templates/render-policy';
 import { assumeRole, type IssuedCredentials } from './assume-role';
-import { sanitizeTagValue } from './aws-limits';
 
 /** Session tag keys the service sets; every one is transitive so role chaining cannot shed it. */
 export const TAG_KEYS = ['AccessType', 'developer', 'project', 'agent-session', 'template'] as const;
 
-/** The session tags of a session, as AWS will see them in `aws:PrincipalTag/*` and CloudTrail. */
+/**
+ * The session tags of a session, as AWS will see them in `aws:PrincipalTag/*` and CloudTrail. Each value is
+ * already legal for AWS: the developer and project are identity keys (src/auth/identity-key.ts), the access
+ * type and template are checked when the config and templates load. checkAssumeRoleInput checks them again.
+ */
 export function sessionTags(s: Pick<SessionRecord, 'id' | 'accessType' | 'developer' | 'project' | 'template'>): Record<string, string> {
   return {
-    AccessType: sanitizeTagValue(s.accessType),
-    developer: sanitizeTagValue(s.developer),
-    project: sanitizeTagValue(s.project),
+    AccessType: s.accessType,
+    developer: s.developer,
+    project: s.project,
     'agent-session': s.id,
     template: s.template,
   };

@@ -9,7 +9,8 @@ import { renderPolicy } from '../templates/render-policy';
 import { storeCall } from '../store-call';
 import type { LoadedTemplate } from '../templates/types';
 import type { IssuedCredentials } from './assume-role';
-import { LIMITS, sanitizeName } from './aws-limits';
+import { projectKey, sessionNamePrefix, sourceIdentityFor } from '../auth/identity-key';
+import { LIMITS } from './aws-limits';
 import { issueForSession, recordIssued, sessionTags } from './session-credentials';
 import { newSessionId } from './session-id';
 
@@ -67,7 +68,8 @@ export async function vendCredentials(deps: AppDeps, identity: Identity, req: Ve
 async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promise<VendResult> {
   const template = deps.templates.get(req.template);
   if (!template) throw new ApiError(404, 'unknown_template', `template "${req.template}" does not exist`, { details: { field: 'template' } });
-  const { project } = authorizeTemplate(template, identity, req.project);
+  // The project tag is the project's key (src/auth/identity-key.ts): the name as it is when AWS can hold it.
+  const project = projectKey(authorizeTemplate(template, identity, req.project).project);
   // Rendered before anything is recorded, so bad parameters are refused without a trace in Redis or AWS.
   const rendered = renderPolicy(template, req.parameters ?? {}, { developer: identity.developer, project });
   const now = deps.now();
@@ -100,14 +102,17 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
     state: 'pending',
     issuer: identity.issuer,
     subject: identity.subject,
+    owner: identity.owner,
     developer: identity.developer,
+    developerClaim: identity.developerClaim,
     project,
     accessType: identity.accessType,
     template: template.name,
     roleArn: template.roleArn,
-    // Readable in CloudTrail and the assumed-role ARN, unique by the short id: "<developer>.<id prefix>".
-    roleSessionName: `${sanitizeName(identity.developer, LIMITS.roleSessionName.max - 9)}.${id.slice(0, 8)}`,
-    sourceIdentity: sanitizeName(identity.developer),
+    // Readable in CloudTrail and the assumed-role ARN, unique by the short id: "<developer>.<id prefix>". Both
+    // follow the identity key's rule in AWS's narrower alphabet, so they are as injective as the key.
+    roleSessionName: `${sessionNamePrefix(identity.namespace, identity.developerClaim)}.${id.slice(0, 8)}`,
+    sourceIdentity: sourceIdentityFor(identity.namespace, identity.developerClaim),
     parameters: req.parameters ?? {},
     createdAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),

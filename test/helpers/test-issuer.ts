@@ -22,8 +22,10 @@ export async function startTestIssuer(opts: DevIssuerOptions & { name?: string }
       audiences: [DEV_AUDIENCE],
       algorithms: opts.algorithms ?? ['RS256', 'ES256'],
       accessType: 'AI',
+      namespace: '',
       claims: { developer: 'email', project: 'project', groups: 'groups' },
       clockToleranceSeconds: 30,
+      maxTokenLifetimeSeconds: 86400,
       ...overrides,
     }),
   };

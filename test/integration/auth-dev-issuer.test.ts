@@ -63,9 +63,9 @@ describe('dev issuer: POST /token', () => {
     const token = await res.text();
     expect(token.split('.')).toHaveLength(3);
     const identity = await createTokenVerifier([
-      { name: 'ci', issuer: ci.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' }, clockToleranceSeconds: 30 },
+      { name: 'ci', issuer: ci.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'CI', namespace: 'ci', claims: { developer: 'actor', project: 'repository' }, clockToleranceSeconds: 30, maxTokenLifetimeSeconds: 86400 },
     ]).verify(token);
-    expect(identity).toMatchObject({ developer: 'octocat', project: 'acme/api', subject: 'repo:acme/api:ref:refs/heads/main', accessType: 'CI' });
+    expect(identity).toMatchObject({ developer: 'ci:octocat', developerClaim: 'octocat', project: 'acme/api', subject: 'repo:acme/api:ref:refs/heads/main', accessType: 'CI' });
   });
 
   it.each([

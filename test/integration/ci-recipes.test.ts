@@ -37,8 +37,8 @@ describe('CI recipes', () => {
     afterAll(async () => idp?.stop());
     // The example's claim mapping and bound claims, pointed at a test IdP.
     const verifier = () => createTokenVerifier([{ ...configured, issuer: idp.issuer, jwksUri: undefined }]);
-    const github = { sub: 'repo:acme/api:ref:refs/heads/main', actor: 'octocat', repository: 'acme/api', repository_owner: 'acme' };
-    const gitlab = { sub: 'project_path:acme/api:ref_type:branch:ref:main', user_login: 'dev1', project_path: 'acme/api', namespace_path: 'acme', ref_protected: 'true' };
+    const github = { sub: 'repo:acme/api:ref:refs/heads/main', actor: 'octocat', repository: 'acme/api', repository_owner: 'acme', run_id: '4242' };
+    const gitlab = { sub: 'project_path:acme/api:ref_type:branch:ref:main', user_login: 'dev1', project_path: 'acme/api', namespace_path: 'acme', ref_protected: 'true', pipeline_id: '77' };
     const good = name === 'ci' ? github : gitlab;
     const bad =
       name === 'ci'
@@ -48,6 +48,14 @@ describe('CI recipes', () => {
     it('admits a protected branch as a CI identity', async () => {
       const identity = await verifier().verify(await idp.mint(good, { alg: 'RS256' }));
       expect(identity).toMatchObject({ issuer: name, accessType: 'CI', project: 'acme/api' });
+      // Its own namespace, and its sessions belong to the run (pipeline) that vended them.
+      expect(identity.developer).toBe(name === 'ci' ? 'ci:octocat' : 'gitlab:dev1');
+      expect(identity.owner).toBe(JSON.stringify(name === 'ci' ? [good.sub, 'run_id=4242'] : [good.sub, 'pipeline_id=77']));
+    });
+
+    it('refuses a token without the owner claim the example asks for', async () => {
+      const { run_id: _r, pipeline_id: _p, ...rest } = good as Record<string, unknown>;
+      await expect(verifier().verify(await idp.mint(rest, { alg: 'RS256' }))).rejects.toMatchObject({ code: 'missing_claim' });
     });
 
     it('refuses pull requests, unprotected refs and other owners', async () => {

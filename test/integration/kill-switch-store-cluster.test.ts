@@ -31,7 +31,7 @@ maybe('kill-switch store on a Redis Cluster', () => {
     const store = new KillSwitchStore(client, { keyPrefix: prefix, now });
     const sessions = new SessionStore(client, { keyPrefix: prefix, graceSeconds: 60, now });
     const session: SessionRecord = {
-      id: 'C00000000001', state: 'pending', issuer: 'corp', subject: 'alice', developer: 'alice', project: 'p1', accessType: 'AI', template: 't1',
+      id: 'C00000000001', state: 'pending', issuer: 'corp', subject: 'alice', owner: 'alice', developer: 'alice', developerClaim: 'alice', project: 'p1', accessType: 'AI', template: 't1',
       roleArn: ROLES[0]!, roleSessionName: 'alice.C0000000', sourceIdentity: 'alice', parameters: {}, createdAt: new Date(T0 - 1000).toISOString(),
       expiresAt: new Date(T0 + 900_000).toISOString(),
     };

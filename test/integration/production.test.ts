@@ -75,6 +75,26 @@ async function start(configFile: string, credentials: { accessKeyId: string; sec
   return { logs, port, env: { ...env, PORT: String(port) }, close: () => service.close(), line: (msg: string) => logs.find((l) => l.msg === msg) };
 }
 
+describe('metrics on a listener of their own (server.metrics)', () => {
+  it('serves /metrics there, and the API port answers 404 for it', async () => {
+    const s = await start(writeConfig('metrics', { metrics: { port: 0, host: '127.0.0.1' } }), SERVICE_KEYS);
+    try {
+      const metricsPort = s.line('sts-vend listening')?.metricsPort as number;
+      expect(metricsPort).toEqual(expect.any(Number));
+      expect(metricsPort).not.toBe(s.port);
+      const own = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toMatch(/^# HELP sts_vend_/m);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(404);
+      const api = await fetch(`http://127.0.0.1:${s.port}/metrics`);
+      expect(api.status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('start-up log', () => {
   it('names the endpoints in use and the identity, and warns about long-lived keys', async () => {
     const s = await start(writeConfig('plain'), SERVICE_KEYS);

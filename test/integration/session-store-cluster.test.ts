@@ -31,7 +31,7 @@ maybe('session store on a Redis Cluster', () => {
       const expiresAt = new Date(now + 900_000);
       expect(await store.reserve({ developer, sessionId: id, expiresAt, vendsPerMinute: 100, liveSessions: 4 })).toEqual({ ok: true });
       const rec: SessionRecord = {
-        id, state: 'pending', issuer: 'corp', subject: developer, developer, project: `project-${i % 3}`, accessType: 'AI', template: `template-${i % 4}`,
+        id, state: 'pending', issuer: 'corp', subject: developer, owner: developer, developer, developerClaim: developer, project: `project-${i % 3}`, accessType: 'AI', template: `template-${i % 4}`,
         roleArn: `arn:aws:iam::111122223333:role/role-${i % 2}`, roleSessionName: `${developer}.${id.slice(0, 8)}`, sourceIdentity: developer,
         parameters: { i }, createdAt: new Date(now).toISOString(), expiresAt: expiresAt.toISOString(),
       };

@@ -31,7 +31,7 @@ function setup(): { store: SessionStore; clock: { ms: number }; vend: (limits: L
     const outcome = await store.reserve({ developer: DEV, sessionId: id, expiresAt, vendsPerMinute: limits.vendsPerMinute ?? 0, liveSessions: limits.liveSessions ?? 0 });
     if (outcome.ok) {
       await store.createPending({
-        id, state: 'pending', issuer: 'corp', subject: DEV, developer: DEV, project: 'backend-api', accessType: 'AI', template: 's3-read-prefix',
+        id, state: 'pending', issuer: 'corp', subject: DEV, owner: DEV, developer: DEV, developerClaim: DEV, project: 'backend-api', accessType: 'AI', template: 's3-read-prefix',
         roleArn: 'arn:aws:iam::111122223333:role/agent-s3', roleSessionName: `alice.${id}`, sourceIdentity: DEV, parameters: {},
         createdAt: new Date(clock.ms).toISOString(), expiresAt: expiresAt.toISOString(),
       });

@@ -36,7 +36,7 @@ function record(): SessionRecord {
   const id = `O${String(++n).padStart(11, '0')}`;
   const now = Date.now();
   return {
-    id, state: 'pending', issuer: 'corp', subject: 'alice', developer: 'alice', project: 'backend-api', accessType: 'AI',
+    id, state: 'pending', issuer: 'corp', subject: 'alice', owner: 'alice', developer: 'alice', developerClaim: 'alice', project: 'backend-api', accessType: 'AI',
     template: 's3-read-prefix', roleArn: 'arn:aws:iam::111122223333:role/agent-s3', roleSessionName: `alice.${id}`,
     sourceIdentity: 'alice', parameters: {}, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + 900_000).toISOString(),
   };

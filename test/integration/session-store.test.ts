@@ -34,7 +34,9 @@ function record(over: Partial<SessionRecord> = {}): SessionRecord {
     state: 'pending',
     issuer: 'corp',
     subject: 'user-123',
+    owner: 'user-123',
     developer,
+    developerClaim: developer,
     project: 'backend-api',
     accessType: 'AI',
     template: 's3-read-prefix',
@@ -128,7 +130,7 @@ describe('session records', () => {
     await store.markLive(rec.id, live(rec));
     const got = await store.get(rec.id);
     expect(Object.keys(got!).sort()).toEqual(
-      ['accessKeyId', 'accessType', 'assumedRoleArn', 'createdAt', 'developer', 'expiresAt', 'id', 'issuedAt', 'issuer', 'packedPolicySize',
+      ['accessKeyId', 'accessType', 'assumedRoleArn', 'createdAt', 'developer', 'developerClaim', 'expiresAt', 'id', 'issuedAt', 'issuer', 'owner', 'packedPolicySize',
         'parameters', 'project', 'roleArn', 'roleSessionName', 'sourceIdentity', 'state', 'subject', 'template'].sort(),
     );
     expect(await keysOf(prefix)).toEqual(

@@ -48,7 +48,7 @@ beforeAll(async () => {
       redis: { url: redis.url, keyPrefix: redis.keyPrefix },
       aws: { region: 'us-east-1' },
       issuers: [
-        { name: 'corp', issuer: issuers[0]!.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI', claims },
+        { name: 'corp', issuer: issuers[0]!.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI', namespace: '', claims },
         { name: 'ci', issuer: issuers[1]!.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' } },
       ],
       operators: { groups: ['secops'] },

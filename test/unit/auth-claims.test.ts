@@ -75,13 +75,13 @@ describe('findBoundClaimMismatch', () => {
 describe('mapIdentity', () => {
   const issuer: IssuerConfig = {
     name: 'corp', issuer: 'https://idp.example.com', audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI',
-    claims: { developer: 'email', project: 'project', groups: 'groups' }, clockToleranceSeconds: 30,
+    namespace: '', claims: { developer: 'email', project: 'project', groups: 'groups' }, clockToleranceSeconds: 30, maxTokenLifetimeSeconds: 86400,
   };
   const base = { iss: 'https://idp.example.com', sub: 'u1', email: 'a@example.com' };
 
   it('maps developer, project, groups and the issuer name and access type', () => {
     expect(mapIdentity(issuer, { ...base, project: 'backend-api', groups: ['backend', 'data', 'backend'] })).toEqual({
-      issuer: 'corp', iss: base.iss, subject: 'u1', developer: 'a@example.com', project: 'backend-api',
+      issuer: 'corp', iss: base.iss, subject: 'u1', owner: 'u1', developer: 'a@example.com', developerClaim: 'a@example.com', namespace: '', project: 'backend-api',
       groups: ['backend', 'data'], accessType: 'AI', claims: { ...base, project: 'backend-api', groups: ['backend', 'data', 'backend'] },
     });
   });

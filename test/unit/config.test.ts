@@ -34,6 +34,19 @@ describe('parseConfig', () => {
     expect(path.isAbsolute(c.templatesDir)).toBe(true);
   });
 
+  it('gives every issuer a namespace: its name by default, "" on request, and a token lifetime cap of 24 h', () => {
+    const c = parseConfig({ ...minimal, issuers: [{ ...issuer, namespace: '' }, { ...issuer, name: 'github', issuer: 'https://gh.example.com' }] });
+    expect(c.issuers.map((i) => i.namespace)).toEqual(['', 'github']);
+    expect(c.issuers.map((i) => i.maxTokenLifetimeSeconds)).toEqual([86400, 86400]);
+  });
+
+  it('asks for a namespace when the issuer name cannot be one, and refuses a bad one', () => {
+    expect(problemsOf({ ...minimal, issuers: [{ ...issuer, name: '1corp' }] })).toEqual([
+      'issuers.0.namespace: required, since the name "1corp" is not a namespace (^(?:[a-z][a-z0-9-]{0,31})?$)',
+    ]);
+    expect(problemsOf({ ...minimal, issuers: [{ ...issuer, namespace: 'Corp:x' }] })[0]).toMatch(/^issuers\.0\.namespace: must match pattern/);
+  });
+
   it('lets PORT and REDIS_URL override the file', () => {
     const c = parseConfig(minimal, { PORT: '9090', REDIS_URL: 'redis://cache:6380' });
     expect(c.server.port).toBe(9090);

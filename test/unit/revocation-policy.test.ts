@@ -12,7 +12,7 @@ const sessions = (n: number) => Array.from({ length: n }, (_, i) => session(i, n
 
 describe('buildRevocationPolicy: statements', () => {
   it('has no document when there is no entry', () => {
-    expect(buildRevocationPolicy([], BIG)).toEqual({ document: null, json: null, size: 0, entries: [], compacted: [] });
+    expect(buildRevocationPolicy([], BIG)).toEqual({ document: null, json: null, size: 0, entries: [], compacted: [], selfFolded: [], selfDropped: [] });
   });
 
   it('writes one Deny per kind in the documented shape', () => {

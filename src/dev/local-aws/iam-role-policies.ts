@@ -11,6 +11,9 @@ import type { XmlObject } from './xml';
 
 // aws-sts.md: PolicyName 1..128 chars [\w+=,.@-]+.
 const POLICY_NAME_PATTERN = '[\\w+=,.@-]+';
+// The IAM service model's policyDocumentType: tab, LF, CR and U+0020-U+00FF only. A Cyrillic or any other letter
+// above U+00FF in a document (say, in a tag value a Deny names) fails the whole PutRolePolicy.
+const POLICY_DOCUMENT_PATTERN = '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+';
 // aws-sts.md: inline policies of one role share 10,240 characters, white space not counted.
 const ROLE_INLINE_AGGREGATE_MAX = 10240;
 
@@ -29,6 +32,7 @@ export function putRolePolicy(q: QueryRequest): undefined {
   const text = q.params.get('PolicyDocument');
   if (text === undefined) v.missing('policyDocument');
   v.length(text, 'policyDocument', 1, 131072);
+  v.pattern(text, 'policyDocument', POLICY_DOCUMENT_PATTERN);
   v.throwIfAny();
   const role = requireRole(q);
   const name = policyName(q);
