@@ -8,6 +8,7 @@ import { seconds } from './vend-options';
 interface RevokeOptions extends ConnectionOptions {
   session?: string;
   developer?: string;
+  issuer?: string;
   project?: string;
   template?: string;
   all?: boolean;
@@ -20,13 +21,15 @@ interface RevokeOptions extends ConnectionOptions {
 export function revokeRequest(opts: RevokeOptions): RevokeRequest {
   const selectors: Array<[string, Partial<RevokeRequest> | undefined]> = [
     ['--session', opts.session === undefined ? undefined : { sessionId: opts.session }],
-    ['--developer', opts.developer === undefined ? undefined : { developer: opts.developer }],
+    // With --issuer, --developer is that issuer's raw claim; alone, it is the developer key.
+    ['--developer', opts.developer === undefined ? undefined : { developer: opts.issuer === undefined ? opts.developer : { issuer: opts.issuer, claim: opts.developer } }],
     ['--project', opts.project === undefined ? undefined : { project: opts.project }],
     ['--template', opts.template === undefined ? undefined : { template: opts.template }],
     ['--all', opts.all ? { all: true } : undefined],
   ];
   const chosen = selectors.filter(([, v]) => v !== undefined);
   if (chosen.length !== 1) throw usage(`give exactly one of ${selectors.map(([n]) => n).join(', ')}${chosen.length ? ` (got ${chosen.map(([n]) => n).join(', ')})` : ''}`);
+  if (opts.issuer !== undefined && opts.developer === undefined) throw usage('--issuer names the issuer of a --developer claim');
   if (!opts.reason.trim()) throw usage('--reason must not be empty');
   const body: RevokeRequest = { ...chosen[0]![1], reason: opts.reason };
   if (opts.block !== undefined) body.block = { durationSeconds: opts.block };
@@ -37,7 +40,8 @@ export function revokeRequest(opts: RevokeOptions): RevokeRequest {
 export function registerRevoke(cmd: Command, ctx: CliContext): void {
   addConnectionOptions(cmd.description('revoke sessions and refuse their refreshes (operators)'))
     .option('--session <id>', 'one session')
-    .option('--developer <developer>', 'every session of a developer')
+    .option('--developer <developer>', 'every session of a developer: the key as listings show it, or a raw claim with --issuer')
+    .option('--issuer <name>', "the issuer (name or iss URL) whose raw claim --developer is")
     .option('--project <project>', 'every session of a project')
     .option('--template <name>', 'every session of a template')
     .option('--all', 'every session')

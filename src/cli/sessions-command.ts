@@ -1,11 +1,12 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Session, SessionFilters, SessionState } from '../client/types';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
-import type { CliContext } from './context';
+import { usage, type CliContext } from './context';
 import { formatSessionTable } from './operator-format';
 
 interface SessionsOptions extends ConnectionOptions {
   developer?: string;
+  issuer?: string;
   project?: string;
   template?: string;
   role?: string;
@@ -27,7 +28,8 @@ function pageSize(value: string): number {
 /** `sts-vend sessions`: list sessions for operators, one page or (--all) every page. */
 export function registerSessions(cmd: Command, ctx: CliContext): void {
   addConnectionOptions(cmd.description('list sessions (operators)'))
-    .option('--developer <developer>', 'only this developer')
+    .option('--developer <developer>', 'only this developer: the key as listings show it, or a raw claim with --issuer')
+    .option('--issuer <name>', "the issuer (name or iss URL) whose raw claim --developer is")
     .option('--project <project>', 'only this project')
     .option('--template <name>', 'only this template')
     .option('--role <arn>', 'only this role')
@@ -38,7 +40,9 @@ export function registerSessions(cmd: Command, ctx: CliContext): void {
     .option('--json', 'print JSON instead of a table')
     .action(async (opts: SessionsOptions) => {
       const { client } = await connect(opts, ctx);
-      const filters: SessionFilters = { developer: opts.developer, project: opts.project, template: opts.template, role: opts.role, state: opts.state, limit: opts.limit };
+      if (opts.issuer !== undefined && opts.developer === undefined) throw usage('--issuer names the issuer of a --developer claim');
+      const who = opts.issuer === undefined ? { developer: opts.developer } : { issuer: opts.issuer, claim: opts.developer };
+      const filters: SessionFilters = { ...who, project: opts.project, template: opts.template, role: opts.role, state: opts.state, limit: opts.limit };
       const sessions: Session[] = [];
       let cursor = opts.cursor;
       do {

@@ -58,7 +58,11 @@ export interface ContainerCredentials {
 export type { SessionState };
 
 export interface SessionFilters {
+  /** The developer key (as the listings and CloudTrail show it). */
   developer?: string;
+  /** With `claim`: a configured issuer (name or `iss`) and the raw developer claim, instead of the key. */
+  issuer?: string;
+  claim?: string;
   project?: string;
   template?: string;
   role?: string;

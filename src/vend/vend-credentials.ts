@@ -38,7 +38,16 @@ export interface VendResult {
  * credentials leave the service.
  */
 export async function vendCredentials(deps: AppDeps, identity: Identity, req: VendRequest, requestId: string): Promise<VendResult> {
-  const base = { event: 'vend' as const, requestId, issuer: identity.issuer, subject: identity.subject, developer: identity.developer, template: req.template };
+  const base = {
+    event: 'vend' as const,
+    requestId,
+    issuer: identity.issuer,
+    subject: identity.subject,
+    developer: identity.developer,
+    // The raw claim beside the key, when they differ, so a hashed key can be read back to a person.
+    ...(identity.developerClaim !== identity.developer ? { developerClaim: identity.developerClaim } : {}),
+    template: req.template,
+  };
   try {
     const result = await vend(deps, identity, req);
     deps.metrics.vendTotal.inc({ template: result.session.template, outcome: 'allowed' });

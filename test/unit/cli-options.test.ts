@@ -62,6 +62,7 @@ describe('revoke selectors', () => {
   it.each<[Record<string, unknown>, Record<string, unknown>]>([
     [{ session: 'AbCdEfGh1234' }, { sessionId: 'AbCdEfGh1234' }],
     [{ developer: 'alice@example.com' }, { developer: 'alice@example.com' }],
+    [{ developer: 'иван@x.com', issuer: 'corp' }, { developer: { issuer: 'corp', claim: 'иван@x.com' } }],
     [{ project: 'backend-api' }, { project: 'backend-api' }],
     [{ template: 's3-read-prefix' }, { template: 's3-read-prefix' }],
     [{ all: true }, { all: true }],
@@ -77,6 +78,7 @@ describe('revoke selectors', () => {
     ['no selector', { reason: 'r' }, /exactly one of --session, --developer, --project, --template, --all$/],
     ['two selectors', { developer: 'a', all: true, reason: 'r' }, /\(got --developer, --all\)/],
     ['a blank reason', { all: true, reason: '  ' }, /--reason must not be empty/],
+    ['an issuer without a developer', { issuer: 'corp', all: true, reason: 'r' }, /--issuer names the issuer of a --developer claim/],
   ])('refuses %s', (_name, opts, message) => {
     const err = usageError(() => revokeRequest(opts as unknown as Parameters<typeof revokeRequest>[0]));
     expect(err.code).toBe('usage');
