@@ -216,6 +216,27 @@ describe('only well-formed text gets in', () => {
     expect(res.body.error.code).toBe('ill_formed_claim');
   });
 
+  it('a record an older version stored with a lone surrogate is still revoked, audited, and answered as done', async () => {
+    const s = stack();
+    const id = 'Poisoned0001';
+    const now = Date.now();
+    // What the service wrote before it refused ill-formed text: JSON.stringify escapes the surrogate as \ud800,
+    // which Redis's cjson cannot read back.
+    await s.deps.sessions.createPending({
+      id, state: 'pending', issuer: 'corp', subject: 'sub-old', owner: 'sub-old', developer: 'olga@example.com', developerClaim: 'olga@example.com',
+      project: 'backend-api', accessType: 'AI', template: 's3-read-prefix', roleArn: AGENT_S3, roleSessionName: `olga@example.com.${id.slice(0, 8)}`,
+      sourceIdentity: 'olga@example.com', parameters: { bucket: 'backend-data', prefix: 'reports/\ud800' }, createdAt: new Date(now - 1000).toISOString(),
+      expiresAt: new Date(now + 900_000).toISOString(),
+    });
+    expect(await s.deps.sessions.reserve({ developer: 'olga@example.com', sessionId: id, expiresAt: new Date(now + 900_000), vendsPerMinute: 0, liveSessions: 0 })).toEqual({ ok: true });
+
+    const res = await revoke(s, { developer: 'olga@example.com', reason: 'old poisoned record' });
+    expect(res.status).toBe(200);
+    expect(res.body.sessionsRevoked).toBe(1);
+    expect((await s.deps.sessions.get(id))?.state).toBe('revoked');
+    expect(s.logs.find((l) => l.audit === true && l.event === 'revoke' && l.revocationId === res.body.revocationId)).toMatchObject({ outcome: 'applied' });
+  });
+
   it('every revocation attempt leaves an audit line, refused ones too', async () => {
     const s = stack();
     await revoke(s, { developer: 'not a key!', reason: 'typo' });
