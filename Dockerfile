@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # sts-vend: build with the dev toolchain, run on a slim image with production dependencies only.
-#   docker build -t sts-vend .
+#   docker build -t sts-vend .                      the production image (the last stage): no emulator, no dev issuer
+#   docker build --target dev -t sts-vend:dev .     the same plus the local AWS emulator and the dev OIDC issuers
 #   docker run --read-only --tmpfs /tmp -p 8080:8080 -v "$PWD/sts-vend.yaml:/etc/sts-vend/config.yaml:ro" sts-vend
 # The image holds no credentials: AWS credentials come from the platform (IRSA, EKS Pod Identity, ECS task role)
 # or the environment at run time.
@@ -10,12 +11,14 @@ WORKDIR /src
 # Dependencies first, so a source change reuses the npm ci layer.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.dev.json ./
 COPY src ./src
-# tsc type-checks while it compiles: a type error fails the image build. Then drop the dev dependencies.
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# tsc type-checks while it compiles: a type error fails the image build. `build` leaves src/dev out of dist;
+# `build:dev` compiles everything into dist-dev for the dev image. Then drop the dev dependencies.
+RUN npm run build && npm run build:dev && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+# What both images share: the user, the production dependencies, the contract and the templates.
+FROM node:20-bookworm-slim AS base
 # Any uid works (files are root-owned and only read), so HOME is fixed here rather than taken from /etc/passwd;
 # the AWS SDK looks for ~/.aws under it when a profile is mounted.
 ENV NODE_ENV=production \
@@ -26,12 +29,20 @@ RUN groupadd --gid 10001 sts-vend \
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
-# Read at run time: the API contract (dist/../openapi.yaml) and the example templates and emulator world.
+# Read at run time: the API contract (dist/../openapi.yaml) and the example templates.
 COPY openapi.yaml ./openapi.yaml
-COPY policies ./policies
+COPY policies/templates ./policies/templates
 USER 10001:10001
 EXPOSE 8080
 # The slim image has no curl: the probe is node, reading the same config (port, TLS) as the service.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/startup/healthcheck.js"]
 CMD ["node", "dist/main.js"]
+
+# Development only (the compose dev profile): the emulator and the dev issuers, which mint tokens the service trusts.
+FROM base AS dev
+COPY --from=build /src/dist-dev ./dist
+COPY policies/local-aws-state.yaml ./policies/local-aws-state.yaml
+
+# The default image: the service alone.
+FROM base AS production
+COPY --from=build /src/dist ./dist

@@ -13,14 +13,15 @@ import { decodeJwt } from 'jose';
 import ts from 'typescript';
 import { parse as parseYaml, stringify } from 'yaml';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { argOf, copyOf, envOf, execForm, hostPathOf, loadCompose, loadDockerfile, read, ROOT, type Service } from './compose-model';
+import { argOf, copyOf, envOf, execForm, hostPathOf, imageOf, loadCompose, loadDockerfile, read, ROOT, type Service } from './compose-model';
 import { freePort } from '../../src/dev/dev-redis';
 
 jest.setTimeout(60_000);
 
 const { services } = loadCompose();
 const stages = loadDockerfile();
-const runtime = stages.at(-1)!;
+// Every dev profile service runs the dev image (the production image plus the emulator and the dev issuers).
+const runtime = imageOf(stages, 'dev');
 const imageEnv = envOf(runtime);
 const service = (name: string): Service => services.get(name)!;
 const DEV = ['local-aws', 'dev-issuer', 'dev-issuer-ci', 'sts-vend-dev'];
@@ -73,12 +74,12 @@ async function start(s: Service): Promise<void> {
 }
 
 /**
- * The build stage's `npm run build` (`tsc -p tsconfig.build.json`) emitting into `outDir`: the same files from
- * the same compiler options, transpiled per file. Type errors are `npm run lint`'s to catch; a full type-checking
- * compile here would triple this file's run time.
+ * The build stage's `npm run build:dev` (`tsc -p tsconfig.dev.json`, what the dev image's dist is) emitting into
+ * `outDir`: the same files from the same compiler options, transpiled per file. Type errors are `npm run lint`'s
+ * to catch; a full type-checking compile here would triple this file's run time.
  */
 function build(outDir: string): void {
-  const script = (JSON.parse(read('package.json')) as { scripts: { build: string } }).scripts.build;
+  const script = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['build:dev']!;
   const [, project] = /^tsc -p (\S+)$/.exec(script) ?? [];
   if (!project) throw new Error(`unexpected build script: ${script}`);
   const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d: ts.Diagnostic) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } };
@@ -97,7 +98,7 @@ beforeAll(async () => {
   for (const c of runtime.filter((i) => i.op === 'COPY').map(copyOf)) {
     const rel = c.from ? path.posix.relative(workdir, c.sources[0]!) : c.sources[0]!;
     const dest = path.join(APP, c.dest);
-    if (rel === 'dist') continue; // compiled above
+    if (c.dest === './dist') continue; // compiled above
     if (rel === 'node_modules') symlinkSync(path.join(ROOT, rel), dest, 'dir');
     else cpSync(path.join(ROOT, rel), dest, { recursive: true });
   }

@@ -24,7 +24,8 @@ export interface Service {
   name: string;
   raw: Record<string, unknown>;
   image?: string;
-  build?: string;
+  /** `build:` as `{context, target}` (compose's short form `build: .` has no target: the last stage). */
+  build?: { context: string; target?: string };
   profiles: string[];
   command: string[];
   /** Bind mounts only (named volumes are left out). */
@@ -38,6 +39,15 @@ export interface Service {
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+function buildOf(raw: unknown): Service['build'] {
+  if (typeof raw === 'string') return { context: raw };
+  if (raw && typeof raw === 'object') {
+    const { context, target } = raw as { context?: unknown; target?: unknown };
+    return { context: String(context ?? '.'), ...(typeof target === 'string' ? { target } : {}) };
+  }
+  return undefined;
+}
 
 /** Parses docker-compose.yml (merge keys on, as compose reads them) into services by name. */
 export function loadCompose(text = read('docker-compose.yml')): { doc: Record<string, unknown>; services: Map<string, Service> } {
@@ -70,7 +80,7 @@ export function loadCompose(text = read('docker-compose.yml')): { doc: Record<st
       name,
       raw,
       image: raw.image as string | undefined,
-      build: raw.build as string | undefined,
+      build: buildOf(raw.build),
       profiles: strings(raw.profiles),
       command: strings(raw.command),
       mounts,
@@ -100,6 +110,27 @@ export function loadDockerfile(text = read('Dockerfile')): Instruction[][] {
     stages.at(-1)?.push(ins);
   }
   return stages;
+}
+
+/** A stage's name (`FROM x AS name`) and what it starts from. */
+export function stageOf(stage: Instruction[]): { from: string; name?: string } {
+  const [from, as, name] = stage[0]!.args.split(/\s+/);
+  return { from: from!, ...(as?.toUpperCase() === 'AS' && name ? { name } : {}) };
+}
+
+/**
+ * The instructions an image built with `--target` (default: the last stage) is made of: a stage that starts
+ * `FROM` another stage inherits that stage's instructions (its FROM dropped), as Docker builds it.
+ */
+export function imageOf(stages: Instruction[][], target?: string): Instruction[] {
+  const named = new Map(stages.map((st) => [stageOf(st).name, st] as const));
+  const resolve = (st: Instruction[]): Instruction[] => {
+    const parent = named.get(stageOf(st).from);
+    return parent ? [...resolve(parent), ...st.slice(1)] : st;
+  };
+  const stage = target === undefined ? stages.at(-1) : named.get(target);
+  if (!stage) throw new Error(`the Dockerfile has no stage ${target}`);
+  return resolve(stage);
 }
 
 /** A COPY instruction's sources, destination and `--from` stage. */

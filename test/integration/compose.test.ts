@@ -8,11 +8,14 @@ import { parse as parseYaml } from 'yaml';
 import { parseConfig, type Config } from '../../src/config';
 import { loadLocalAwsState } from '../../src/dev/local-aws';
 import { loadTemplates } from '../../src/templates/load-templates';
-import { argOf, copyOf, dockerIgnored, envOf, execForm, hostPathOf, loadCompose, loadDockerfile, read, ROOT, type Service } from './compose-model';
+import ts from 'typescript';
+import { argOf, copyOf, dockerIgnored, envOf, execForm, hostPathOf, imageOf, loadCompose, loadDockerfile, read, ROOT, type Service } from './compose-model';
 
 const { doc, services } = loadCompose();
 const stages = loadDockerfile();
-const runtime = stages.at(-1)!;
+// The production image (the last stage, what `docker build .` makes) and the dev profile's image.
+const runtime = imageOf(stages);
+const devImage = imageOf(stages, 'dev');
 const service = (name: string): Service => services.get(name) ?? fail(`no service ${name}`);
 const stsVendServices = [service('sts-vend'), service('sts-vend-dev')];
 const imageEnv = envOf(runtime);
@@ -47,7 +50,9 @@ describe('services and profiles', () => {
 
   it('builds every other service from this Dockerfile, read-only with a tmpfs /tmp, without privileges', () => {
     for (const s of [...services.values()].filter((x) => x.name !== 'redis')) {
-      expect([s.name, s.build, s.image]).toEqual([s.name, '.', 'sts-vend:local']);
+      // The dev profile runs the dev image; the default services the production one, which has no dev code.
+      const expected = s.profiles.includes('dev') ? [{ context: '.', target: 'dev' }, 'sts-vend:dev'] : [{ context: '.', target: 'production' }, 'sts-vend:local'];
+      expect([s.name, s.build, s.image]).toEqual([s.name, ...expected]);
       expect([s.name, s.raw.read_only, s.raw.tmpfs]).toEqual([s.name, true, ['/tmp']]);
       expect(s.raw.cap_drop).toEqual(['ALL']);
     }
@@ -190,7 +195,7 @@ describe('dev profile', () => {
 
 describe('Dockerfile', () => {
   it('builds on node:20-bookworm-slim and runs as uid 10001 in /app with NODE_ENV=production', () => {
-    expect(stages.map((s) => s[0]!.args)).toEqual(['node:20-bookworm-slim AS build', 'node:20-bookworm-slim']);
+    expect(stages.map((s) => s[0]!.args)).toEqual(['node:20-bookworm-slim AS build', 'node:20-bookworm-slim AS base', 'base AS dev', 'base AS production']);
     expect(runtime.filter((i) => i.op === 'USER').map((i) => i.args)).toEqual(['10001:10001']);
     expect(runtime.find((i) => i.op === 'WORKDIR')?.args).toBe('/app');
     expect(imageEnv.NODE_ENV).toBe('production');
@@ -215,8 +220,27 @@ describe('Dockerfile', () => {
     expect(build).toMatch(/npm ci/);
     expect(build).toMatch(/npm run build/);
     expect(build).toMatch(/npm prune --omit=dev/);
-    expect(runtime.filter((i) => i.op === 'COPY').map((i) => copyOf(i).dest).sort()).toEqual(['./dist', './node_modules', './openapi.yaml', './package.json', './policies']);
+    expect(runtime.filter((i) => i.op === 'COPY').map((i) => copyOf(i).dest).sort()).toEqual(['./dist', './node_modules', './openapi.yaml', './package.json', './policies/templates']);
     for (const stage of stages) expect(stage.filter((i) => /^(ENV|ARG)$/.test(i.op) && /AWS_/.test(i.args))).toEqual([]);
+  });
+
+  it('holds no dev code in the production image: no emulator, no dev issuer, no emulator world', () => {
+    const dist = runtime.filter((i) => i.op === 'COPY').map(copyOf).find((c) => c.dest === './dist')!;
+    expect(dist).toMatchObject({ from: 'build', sources: ['/src/dist'] });
+    // dist is `npm run build`'s output, whose project leaves src/dev out; nothing it compiles pulls src/dev in.
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    const project = /^tsc -p (\S+)$/.exec(scripts.build!)![1]!;
+    const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, project), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => fail(`${project} does not parse`) })!;
+    const program = ts.createProgram(parsed.fileNames, parsed.options);
+    const compiled = program.getSourceFiles().map((f) => path.relative(ROOT, f.fileName)).filter((f) => f.startsWith('src/'));
+    expect(compiled.length).toBeGreaterThan(50);
+    expect(compiled.filter((f) => f.startsWith('src/dev/'))).toEqual([]);
+    expect(runtime.filter((i) => i.op === 'COPY').flatMap((i) => copyOf(i).sources).filter((p) => /local-aws|dist-dev/.test(p))).toEqual([]);
+    // The dev image is the production one plus the dev build and the emulator's world.
+    const devCopies = devImage.filter((i) => i.op === 'COPY').map(copyOf);
+    expect(devCopies.find((c) => c.dest === './dist')).toMatchObject({ from: 'build', sources: ['/src/dist-dev'] });
+    expect(devCopies.map((c) => c.dest)).toContain('./policies/local-aws-state.yaml');
+    expect(read('Dockerfile')).toMatch(/npm run build && npm run build:dev/);
   });
 });
 
