@@ -32,6 +32,8 @@ COPY --from=build /src/node_modules ./node_modules
 # Read at run time: the API contract (dist/../openapi.yaml) and the example templates.
 COPY openapi.yaml ./openapi.yaml
 COPY policies/templates ./policies/templates
+# `sts-vend` on PATH (credential_process, exec, check, iam-plan): the build made the entry executable.
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/sts-vend
 USER 10001:10001
 EXPOSE 8080
 # The slim image has no curl: the probe is node, reading the same config (port, TLS) as the service.

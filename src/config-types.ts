@@ -63,7 +63,7 @@ export interface Config {
   issuers: IssuerConfig[];
   operators: { groups: string[]; issuers?: string[]; subjects?: string[] };
   templatesDir: string;
-  sessions: { defaultDurationSeconds: number; maxDurationSeconds: number; graceSeconds: number; maxSessionDurationSeconds: number };
+  sessions: { defaultDurationSeconds: number; maxDurationSeconds: number; graceSeconds: number; defaultSessionDurationSeconds: number; maxSessionDurationSeconds: number };
   limits: LimitsConfig;
   killSwitch: { marginSeconds: number; policyName: string; reconcileIntervalSeconds: number };
 }

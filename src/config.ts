@@ -124,7 +124,9 @@ const schema = {
         defaultDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 900 },
         maxDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 3600 },
         graceSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
-        // Refreshable sessions (container delivery) keep refreshing short credentials up to this long.
+        // Refreshable sessions (container delivery, exec, the CLI's cache) keep refreshing short credentials for
+        // this long unless the vend asks otherwise (an agent's working session), and never longer than the max.
+        defaultSessionDurationSeconds: { type: 'integer', minimum: 900, maximum: 86400, default: 3600 },
         maxSessionDurationSeconds: { type: 'integer', minimum: 900, maximum: 86400, default: 28800 },
       },
     },
@@ -201,6 +203,9 @@ function crossChecks(config: Config): string[] {
   const s = config.sessions;
   if (s.defaultDurationSeconds > s.maxDurationSeconds) {
     problems.push('sessions.defaultDurationSeconds: must not exceed sessions.maxDurationSeconds');
+  }
+  if (s.defaultSessionDurationSeconds > s.maxSessionDurationSeconds) {
+    problems.push('sessions.defaultSessionDurationSeconds: must not exceed sessions.maxSessionDurationSeconds');
   }
   if (config.aws.roleChaining && s.maxDurationSeconds > 3600) {
     problems.push('sessions.maxDurationSeconds: role chaining caps sessions at 3600 seconds');

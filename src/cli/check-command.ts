@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { checkConfig, formatCheckResult } from '../check';
 import type { CliContext } from './context';
 
 /**
@@ -11,6 +10,8 @@ export function registerCheck(cmd: Command, ctx: CliContext): void {
     .description('validate the configuration and templates offline')
     .option('--config <file>', 'config file (default $STS_VEND_CONFIG, else ./sts-vend.yaml)')
     .action(async (opts: { config?: string }) => {
+      // Loaded when the command runs (the config schema and templates cost every other command 0.2 s at start).
+      const { checkConfig, formatCheckResult } = await import('../check');
       const result = await checkConfig({ configFile: opts.config, env: ctx.env });
       (result.ok ? ctx.out : ctx.err)(formatCheckResult(result));
       ctx.exitCode = result.ok ? 0 : 1;

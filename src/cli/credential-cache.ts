@@ -6,7 +6,7 @@ import type { VendResponse } from '../client/types';
 import { CliError } from './context';
 
 /**
- * The private cache of `credentials --cache`: one file per (service, template, parameters, project, caller),
+ * The private cache of `sts-vend credentials`: one file per (service, vend request, caller),
  * holding the last vend answer (with its container URL and token) so a later run can reuse the credential or
  * refresh it through the session instead of vending again. The files hold secrets: mode 0600 in a 0700
  * directory owned by the user, written atomically so a concurrent reader never sees half a file.
@@ -20,10 +20,8 @@ export interface CacheEntry {
 
 export interface CacheKeyInput {
   url: string;
-  template: string;
-  parameters: Record<string, unknown>;
-  project?: string;
-  durationSeconds?: number;
+  /** The whole vend request: template, parameters, project, durations, delivery. */
+  request: object;
   /** Who the OIDC token names (issuer and subject), not the token: tokens rotate, callers do not. */
   subject: string;
 }
@@ -34,7 +32,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
 }
 
 export function cacheKey(k: CacheKeyInput): string {
-  const canonical = JSON.stringify([k.url, k.template, sortKeys(k.parameters), k.project ?? null, k.durationSeconds ?? null, k.subject]);
+  const canonical = JSON.stringify([k.url, sortKeys(k.request), k.subject]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 

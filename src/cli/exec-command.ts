@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Command } from 'commander';
+import { HeldSession } from '../client/held-session';
+import type { StsVendClient } from '../client/sts-vend-client';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
 import { CliError, type CliContext } from './context';
-import { startContainerProxy } from './container-proxy';
+import { CHECKPOINT_REUSE_MS, startContainerProxy } from './container-proxy';
 import { addVendOptions, vendRequest, type VendOptions } from './vend-options';
 
 // Removed from the child's environment because the SDKs' default chain would pick them before the container
@@ -21,7 +23,10 @@ const SHADOWING_VARS = [
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-/** `sts-vend exec -- <command>`: run a command whose SDK gets (and refreshes) credentials through the service. */
+/**
+ * `sts-vend exec -- <command>`: run a command whose SDK gets (and refreshes) credentials through the service,
+ * and end the session when the command exits, however it exits (its own exit, a forwarded SIGINT/SIGTERM).
+ */
 export function registerExec(cmd: Command, ctx: CliContext): void {
   addConnectionOptions(addVendOptions(cmd.description('run a command with a loopback container-credentials endpoint that refreshes through the service')))
     .argument('<command...>', 'the command and its arguments (after --)')
@@ -32,7 +37,8 @@ export function registerExec(cmd: Command, ctx: CliContext): void {
       const { client } = await connect(opts, ctx);
       const res = await client.vend(body);
       if (!res.container) throw new CliError('bad_response', 'the service answered no container URL; it may predate container delivery');
-      const proxy = await startContainerProxy(client, res.container);
+      const session = new HeldSession(client, res.container, { ...res.credentials, expiration: new Date(res.credentials.expiration) }, { checkpointReuseMs: CHECKPOINT_REUSE_MS });
+      const proxy = await startContainerProxy(session);
       try {
         const env: NodeJS.ProcessEnv = { ...ctx.env };
         for (const name of SHADOWING_VARS) delete env[name];
@@ -43,8 +49,19 @@ export function registerExec(cmd: Command, ctx: CliContext): void {
         ctx.exitCode = await runChild(command, env);
       } finally {
         await proxy.close();
+        await endSession(client, res.container, res.sessionId, ctx);
       }
     });
+}
+
+/** Ends the session with its own token (the OIDC token may have expired while the command ran). */
+async function endSession(client: StsVendClient, container: { url: string; authorizationToken: string }, id: string, ctx: CliContext): Promise<void> {
+  try {
+    await client.endContainerSession(container.url, container.authorizationToken);
+  } catch (err) {
+    // The command's exit code still wins; the session then ends at its lifetime, and the note says which one.
+    ctx.err(`sts-vend: note: could not end session ${id} (${(err as Error).message}); it stays usable until it expires or is revoked\n`);
+  }
 }
 
 /** Runs the command with inherited stdio, forwarding signals; resolves its exit code (128 + n when killed). */

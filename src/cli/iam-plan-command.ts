@@ -1,9 +1,15 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ConfigError, loadConfig } from '../config';
-import { toCloudFormation } from '../iam-plan/cloudformation';
-import { IamPlanError, iamPlan, principalProblem } from '../iam-plan/iam-plan';
-import { loadTemplates, TemplateLoadError } from '../templates/load-templates';
-import { CliError, type CliContext } from './context';
+import { Option, type Command } from 'commander';
+import { CliError, usage, type CliContext } from './context';
+
+// Loaded when the command runs: the plan pulls in the config schema and the IAM action data (about 0.2 s), which
+// no other command, credential_process above all, should pay for at every start.
+const planModules = async () => ({
+  ...(await import('../config')),
+  ...(await import('../iam-plan/cloudformation')),
+  ...(await import('../iam-plan/iam-plan')),
+  ...(await import('../templates/load-templates')),
+});
+type PlanModules = Awaited<ReturnType<typeof planModules>>;
 
 interface IamPlanOptions {
   config?: string;
@@ -11,14 +17,9 @@ interface IamPlanOptions {
   format: 'json' | 'cloudformation';
 }
 
-function principal(value: string): string {
-  const problem = principalProblem(value);
-  if (problem) throw new InvalidArgumentError(problem);
-  return value;
-}
-
 /** A setup the service would refuse to start with is refused here too, with the same problem list. */
-function setupError(err: unknown): never {
+function setupError(m: PlanModules, err: unknown): never {
+  const { ConfigError, IamPlanError, TemplateLoadError } = m;
   if (err instanceof ConfigError || err instanceof TemplateLoadError || err instanceof IamPlanError) {
     const code = err instanceof IamPlanError ? 'iam_plan' : err instanceof ConfigError ? 'invalid_config' : 'invalid_templates';
     throw new CliError(code, `\n  - ${err.problems.join('\n  - ')}`);
@@ -34,9 +35,13 @@ export function registerIamPlan(cmd: Command, ctx: CliContext): void {
   cmd
     .description('print the IAM the service needs: its own policy and each target role (trust policy, permission ceiling)')
     .option('--config <file>', 'config file (default $STS_VEND_CONFIG, else ./sts-vend.yaml)')
-    .requiredOption('--service-principal <arn>', 'ARN of the IAM role or user the service runs as', principal)
+    .requiredOption('--service-principal <arn>', 'ARN of the IAM role or user the service runs as')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'cloudformation']).default('json'))
     .action(async (opts: IamPlanOptions) => {
+      const m = await planModules();
+      const { loadConfig, loadTemplates, iamPlan, toCloudFormation } = m;
+      const problem = m.principalProblem(opts.servicePrincipal);
+      if (problem) throw usage(`option '--service-principal <arn>' argument '${opts.servicePrincipal}' is invalid. ${problem}`);
       const env = { ...ctx.env, ...(opts.config ? { STS_VEND_CONFIG: opts.config } : {}) };
       let text: string;
       let notes: string[];
@@ -51,7 +56,7 @@ export function registerIamPlan(cmd: Command, ctx: CliContext): void {
         notes = plan.notes;
         text = JSON.stringify(opts.format === 'cloudformation' ? toCloudFormation(plan) : plan, null, 2);
       } catch (err) {
-        setupError(err);
+        setupError(m, err);
       }
       ctx.out(`${text}\n`);
       for (const note of notes) ctx.err(`sts-vend: note: ${note}\n`);

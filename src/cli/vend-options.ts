@@ -27,7 +27,7 @@ export function addVendOptions(cmd: Command): Command {
     .option('--params-json <json>', 'template parameters as one JSON object (for non-string values); --param entries override it')
     .option('--project <project>', 'project, when the token carries none')
     .option('--duration <seconds>', 'lifetime of each credential (the service default is 900)', seconds)
-    .option('--session-duration <seconds>', 'how long a refreshing session (exec, --cache) may keep refreshing', seconds);
+    .option('--session-duration <seconds>', 'how long a refreshing session (exec, the credentials cache) may keep refreshing (the service default is 3600)', seconds);
 }
 
 const PARAM_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -65,7 +65,7 @@ export function vendRequest(opts: VendOptions, delivery: Delivery): VendRequest 
   if (opts.project !== undefined) body.project = opts.project;
   if (opts.duration !== undefined) body.durationSeconds = opts.duration;
   if (opts.sessionDuration !== undefined) {
-    if (delivery !== 'container') throw usage('--session-duration applies only to a refreshing session (exec, or credentials --cache)');
+    if (delivery !== 'container') throw usage('--session-duration applies only to a refreshing session (exec, or credentials without --no-cache)');
     body.sessionDurationSeconds = opts.sessionDuration;
   }
   return body;

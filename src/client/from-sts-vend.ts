@@ -1,7 +1,8 @@
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { isStsVendError, StsVendError } from './errors';
+import { HeldSession, type HeldCredentials } from './held-session';
+import { reportedExpiration } from './reported-expiration';
 import { StsVendClient, type TokenSource } from './sts-vend-client';
-import type { ContainerCredentials, VendCredentials } from './types';
 
 export interface FromStsVendOptions {
   /** Service base URL; default `STS_VEND_URL`, else http://127.0.0.1:8080. */
@@ -20,17 +21,19 @@ export interface FromStsVendOptions {
   now?: () => Date;
 }
 
-/** Refresh when less than this is left: the same margin the SDK and the service's container endpoint use. */
-const REFRESH_BEFORE_MS = 5 * 60_000;
 /** Codes that mean the session ran its course (not a refusal): vend a new one. */
 const SESSION_OVER = new Set(['SessionExpired', 'SessionNotFound']);
+/** A checkpoint answer covers the uses of the next second: a busy client asks the service once a second. */
+const CHECKPOINT_REUSE_MS = 1000;
 
 /**
  * An AWS SDK v3 credential provider backed by sts-vend: the first call vends a session with container
- * delivery; later calls return the current credential while more than five minutes are left, then refresh it
- * through the session's container URL, so every refresh is a service checkpoint and a revoked or blocked session
- * fails (with a StsVendError whose `code` is the service's, e.g. `SessionRevoked`). When the session itself has
- * expired, the next call vends a new one. Concurrent calls share one request.
+ * delivery; every later call is a checkpoint against the service (at most one a second) that serves the
+ * credential it holds, fetching the session's next credential through the container URL only when this one
+ * nears expiry. The expiration it reports is at most a few minutes ahead (src/client/reported-expiration.ts),
+ * so the SDK calls it before each AWS call and a revoked or blocked session fails that call (a StsVendError
+ * whose `code` is the service's, e.g. `SessionRevoked`). When the session itself has expired, the next call
+ * vends a new one. Concurrent calls share one request.
  *
  * @example new S3Client({ credentials: fromStsVend({ template: 's3-read-prefix', parameters: { bucket, prefix } }) })
  */
@@ -40,14 +43,13 @@ export function fromStsVend(opts: FromStsVendOptions): AwsCredentialIdentityProv
     url: opts.url ?? process.env.STS_VEND_URL ?? 'http://127.0.0.1:8080',
     token: opts.token ?? (async () => process.env.STS_VEND_TOKEN ?? ''),
   });
-  let session: { url: string; authorizationToken: string } | undefined;
-  let current: AwsCredentialIdentity | undefined;
-  let inflight: Promise<AwsCredentialIdentity> | undefined;
+  let session: HeldSession | undefined;
+  let inflight: Promise<HeldCredentials> | undefined;
 
-  const refresh = async (): Promise<AwsCredentialIdentity> => {
+  const obtain = async (): Promise<HeldCredentials> => {
     if (session) {
       try {
-        return fromContainer(await client.credentials(session.url, session.authorizationToken));
+        return await session.use();
       } catch (err) {
         if (!(isStsVendError(err) && SESSION_OVER.has(err.code))) throw err;
         session = undefined;
@@ -62,25 +64,16 @@ export function fromStsVend(opts: FromStsVendOptions): AwsCredentialIdentityProv
       delivery: 'container',
     });
     if (!res.container) throw new StsVendError(200, 'bad_response', 'the vend answer has no container URL; the service may predate container delivery');
-    session = res.container;
-    return fromVend(res.credentials);
+    const c = res.credentials;
+    session = new HeldSession(client, res.container, { ...c, expiration: new Date(c.expiration) }, { checkpointReuseMs: CHECKPOINT_REUSE_MS, now: () => now().getTime() });
+    return session.credentials;
   };
 
   return async () => {
-    if (current?.expiration && current.expiration.getTime() - now().getTime() > REFRESH_BEFORE_MS) return current;
-    inflight ??= refresh()
-      .then((c) => (current = c))
-      .finally(() => {
-        inflight = undefined;
-      });
-    return inflight;
+    inflight ??= obtain().finally(() => {
+      inflight = undefined;
+    });
+    const c = await inflight;
+    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: reportedExpiration(c.expiration, now()) };
   };
-}
-
-function fromContainer(c: ContainerCredentials): AwsCredentialIdentity {
-  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token, expiration: new Date(c.Expiration) };
-}
-
-function fromVend(c: VendCredentials): AwsCredentialIdentity {
-  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(c.expiration) };
 }

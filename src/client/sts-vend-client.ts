@@ -54,6 +54,24 @@ export class StsVendClient {
     return b;
   }
 
+  /**
+   * GET the session's checkpoint (`<container URL>/checkpoint`): the kill-switch checks of a refresh, no
+   * credential. Resolves when the session may keep using its credential; a refusal throws with its `Code`.
+   */
+  async checkpoint(containerUrl: string, authorizationToken: string): Promise<{ SessionId: string; SessionExpiration: string }> {
+    const res = await this.send<{ SessionId: string; SessionExpiration: string }>(new URL(`${containerUrl}/checkpoint`), { method: 'GET', headers: { Authorization: authorizationToken } });
+    if (typeof res.body.SessionId !== 'string' || typeof res.body.SessionExpiration !== 'string') {
+      throw new StsVendError(res.status, 'bad_response', 'the checkpoint answer is not the documented shape');
+    }
+    return res.body;
+  }
+
+  /** DELETE the session's container URL: ends the session with its own token (no OIDC token needed). */
+  async endContainerSession(containerUrl: string, authorizationToken: string): Promise<{ pending: boolean }> {
+    const res = await this.send<{ Pending?: unknown }>(new URL(containerUrl), { method: 'DELETE', headers: { Authorization: authorizationToken } });
+    return { pending: res.body.Pending === true };
+  }
+
   /** GET /v1/sessions, one page (operators). */
   async listSessions(filters: SessionFilters = {}): Promise<SessionPage> {
     return (await this.call<SessionPage>('GET', `v1/sessions${query(filters)}`)).body;

@@ -1,28 +1,73 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { rfc3339, reportedExpiration } from '../client/reported-expiration';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
+import { revokeSessions } from '../revoke/revoke-sessions';
 import { SESSION_ID_PATTERN } from '../vend/session-id';
-import { refreshCredentials } from '../vend/refresh-credentials';
+import { checkpointSession, refreshCredentials } from '../vend/refresh-credentials';
 import { locals } from './middleware';
 
-/** RFC 3339 UTC with `Z` and whole seconds, the form the container credentials provider expects. */
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /**
- * GET /v1/credentials/{id}: the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI). The SDK
- * sends the session's token as the raw Authorization header and reads `Code`/`Message` from a refusal, so this
- * route answers in the provider's shape, not the service's error envelope.
+ * The routes a holder of a refreshable session's token uses, all answering in the container credentials
+ * provider's shape (`Code`/`Message` on refusal), not the service's error envelope, because the SDKs read it:
+ *
+ * - GET /v1/credentials/{id}: the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI). The
+ *   `Expiration` it reports is at most a few minutes ahead (src/client/reported-expiration.ts), so every SDK
+ *   comes back before each call: each visit is a checkpoint served from this process's cached credential.
+ * - GET /v1/credentials/{id}/checkpoint: the same checks, no credential; for clients that cache the credential
+ *   themselves (`sts-vend credentials`, `sts-vend exec`) and only need to know the session is still good.
+ * - DELETE /v1/credentials/{id}: end the session (`sts-vend exec` when its command exits), needing only the
+ *   session's token, since the OIDC token that vended it may have expired by then.
  */
 export function credentialRoutes(deps: AppDeps): Router {
   const router = Router();
   router.get('/v1/credentials/:id', async (req, res) => {
-    const id = String(req.params.id);
-    if (!SESSION_ID_PATTERN.test(id)) throw new ApiError(404, 'SessionNotFound', 'no such session');
-    const token = req.get('authorization') ?? '';
-    if (token.length === 0 || token.length > 512) throw new ApiError(401, 'InvalidToken', 'the Authorization header must carry the session token');
+    const { id, token } = holder(req);
     const c = await refreshCredentials(deps, id, token, locals(res).requestId);
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken, Expiration: rfc3339(c.expiration), AccountId: c.assumedRoleArn.split(':')[4] });
+    res.json({
+      AccessKeyId: c.accessKeyId,
+      SecretAccessKey: c.secretAccessKey,
+      Token: c.sessionToken,
+      Expiration: rfc3339(reportedExpiration(c.expiration, deps.now())),
+      // Not read by the SDKs: lets a client that caches the credential itself (exec, the CLI) know how long it lasts.
+      CredentialExpiration: rfc3339(c.expiration),
+      AccountId: c.assumedRoleArn.split(':')[4],
+    });
+  });
+  router.get('/v1/credentials/:id/checkpoint', async (req, res) => {
+    const { id, token } = holder(req);
+    const { endsAt } = await checkpointSession(deps, id, token, locals(res).requestId);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ SessionId: id, State: 'live', SessionExpiration: rfc3339(endsAt) });
+  });
+  router.delete('/v1/credentials/:id', async (req, res) => {
+    const { id, token } = holder(req);
+    const { session } = await checkpointSession(deps, id, token, locals(res).requestId).catch((err: unknown) => {
+      // Already over: ending it again is a no-op, not an error (exec ends whatever state the session is in).
+      if (err instanceof ApiError && (err.code === 'SessionRevoked' || err.code === 'SessionExpired')) return { session: undefined };
+      throw err;
+    });
+    if (!session) {
+      res.json({ SessionId: id, State: 'ended', Pending: false });
+      return;
+    }
+    // The holder acts as the session's owner: its self-service entry can only ever fold into this developer's cut-off.
+    const actor = {
+      issuer: session.issuer,
+      iss: session.issuer,
+      subject: session.subject,
+      owner: session.owner,
+      developer: session.developer,
+      developerClaim: session.developerClaim,
+      namespace: deps.config.issuers.find((i) => i.name === session.issuer)?.namespace ?? '',
+      project: session.project,
+      groups: [],
+      accessType: session.accessType,
+      claims: {},
+    };
+    const { applied } = await revokeSessions(deps, actor, { sessionId: id, reason: 'ended by its holder' }, locals(res).requestId, { state: 'ended' });
+    res.json({ SessionId: id, State: 'ended', Pending: !applied });
   });
   router.use('/v1/credentials', (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', 'internal error', { cause: err });
@@ -31,4 +76,16 @@ export function credentialRoutes(deps: AppDeps): Router {
     res.status(e.status).json({ Code: e.code, Message: e.expose ? e.message : 'internal error' });
   });
   return router;
+}
+
+/** The session id and its raw token (no scheme) from a request, or the refusal the SDKs expect. */
+function holder(req: Request): { id: string; token: string } {
+  const id = String(req.params.id);
+  if (!SESSION_ID_PATTERN.test(id)) throw new ApiError(404, 'SessionNotFound', 'no such session');
+  // Two Authorization headers are refused as on every route (Node would quietly keep the first).
+  const all = req.headersDistinct.authorization ?? [];
+  if (all.length > 1) throw new ApiError(401, 'InvalidToken', 'the request carries more than one Authorization header');
+  const token = all[0] ?? '';
+  if (token.length === 0 || token.length > 512) throw new ApiError(401, 'InvalidToken', 'the Authorization header must carry the session token');
+  return { id, token };
 }

@@ -34,6 +34,8 @@ const templateSchema = {
     maxDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200 },
     // How long a refreshable (container-delivered) session of this template may keep refreshing.
     maxSessionDurationSeconds: { type: 'integer', minimum: 900, maximum: 86400 },
+    // The lifetime of such a session when the vend names none (default: sessions.defaultSessionDurationSeconds).
+    defaultSessionDurationSeconds: { type: 'integer', minimum: 900, maximum: 86400 },
     allow: {
       type: 'object',
       additionalProperties: false,

@@ -23,6 +23,8 @@ export interface TemplateSpec {
   maxDurationSeconds: number;
   /** Refreshable sessions of this template end after at most this long (default: sessions.maxSessionDurationSeconds). */
   maxSessionDurationSeconds?: number;
+  /** Lifetime of a refreshable session when the vend names none (default: sessions.defaultSessionDurationSeconds). */
+  defaultSessionDurationSeconds?: number;
   allow: AllowRules;
   parameters: Record<string, unknown>;
   policy: PolicyDocument;

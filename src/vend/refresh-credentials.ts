@@ -2,22 +2,29 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
+import type { SessionRecord } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import type { IssuedCredentials } from './assume-role';
 import { LIMITS } from './aws-limits';
 import { issueForSession, recordIssued } from './session-credentials';
 import { hashToken } from './vend-credentials';
 
-// The SDKs refresh credentials that expire within 5 minutes; handing out one closer to expiry than this
-// would make every SDK call come back for another.
-const REUSE_MARGIN_MS = 6 * 60_000;
+// A credential closer to expiry than this is not handed out again: the SDKs would be back for another within a
+// minute of the 5 minutes they keep in hand, and a client cache (the CLI, exec) would have nothing left to serve.
+export const REUSE_MARGIN_MS = 6 * 60_000;
+
+export interface CheckedSession {
+  session: SessionRecord;
+  /** When the session stops refreshing. */
+  endsAt: Date;
+}
 
 /**
- * A refresh of a container-delivered session, and a kill-switch checkpoint: the session's token must match,
- * the session must not be revoked, ended, blocked or past its lifetime (one Redis round trip for the checks),
- * then the current credential is reused until it nears expiry and re-issued through AssumeRole after.
+ * The kill-switch checkpoint of a refreshable session, without issuing anything: the session's token must
+ * match, and the session must not be revoked, ended, blocked or past its lifetime. Two Redis round trips (the
+ * record, then the kill-switch verdict); a refusal is audited and forgets the cached credential.
  */
-export async function refreshCredentials(deps: AppDeps, sessionId: string, token: string, requestId: string): Promise<IssuedCredentials> {
+export async function checkpointSession(deps: AppDeps, sessionId: string, token: string, requestId: string): Promise<CheckedSession> {
   const session = await storeCall(deps, 'refresh.get', () => deps.sessions.get(sessionId));
   if (!session?.tokenHash || !sameHash(hashToken(token), session.tokenHash)) {
     throw new ApiError(401, 'InvalidToken', 'the authorization token does not match this session');
@@ -35,13 +42,22 @@ export async function refreshCredentials(deps: AppDeps, sessionId: string, token
   if (session.state === 'ended') refuse('SessionRevoked', 'this session was ended by its owner');
   if (verdict.verdict === 'blocked') refuse('SessionBlocked', 'an operator has blocked this scope', Math.max(1, Math.ceil((verdict.until.getTime() - now.getTime()) / 1000)));
   if (session.state !== 'live') refuse('SessionRevoked', `this session is ${session.state}`);
-  const endsAt = Date.parse(session.sessionEndsAt ?? session.expiresAt);
-  if (now.getTime() >= endsAt) refuse('SessionExpired', 'this session has reached the end of its lifetime; vend a new one');
+  const endsAt = new Date(Date.parse(session.sessionEndsAt ?? session.expiresAt));
+  if (now.getTime() >= endsAt.getTime()) refuse('SessionExpired', 'this session has reached the end of its lifetime; vend a new one');
+  return { session, endsAt };
+}
 
+/**
+ * A refresh of a container-delivered session: the checkpoint above, then the current credential while it has
+ * more than REUSE_MARGIN_MS left (from this process's memory), else a new one through AssumeRole.
+ */
+export async function refreshCredentials(deps: AppDeps, sessionId: string, token: string, requestId: string): Promise<IssuedCredentials> {
+  const { session, endsAt } = await checkpointSession(deps, sessionId, token, requestId);
+  const now = deps.now();
   const cached = deps.credentialCache.get(sessionId, now, REUSE_MARGIN_MS);
   if (cached) return cached;
   // The last credential may outlive the session by at most AWS's 900 s floor (aws-sts.md: DurationSeconds).
-  const remaining = Math.ceil((endsAt - now.getTime()) / 1000);
+  const remaining = Math.ceil((endsAt.getTime() - now.getTime()) / 1000);
   const duration = Math.max(LIMITS.durationSeconds.min, Math.min(session.credentialSeconds ?? LIMITS.durationSeconds.min, remaining));
   const credentials = await issueForSession(deps, session, duration);
   await recordIssued(deps, session, credentials, now);

@@ -165,10 +165,15 @@ function credentialDuration(deps: AppDeps, template: LoadedTemplate, requested?:
   return Math.max(LIMITS.durationSeconds.min, Math.min(requested ?? s.defaultDurationSeconds, cap));
 }
 
-/** How long a refreshable session may keep refreshing: never shorter than one credential. */
+/**
+ * How long a refreshable session may keep refreshing: the request, else the template's default, else the
+ * config's (one hour unless set); capped by the template and the config, and never shorter than one credential.
+ */
 function sessionLifetime(deps: AppDeps, template: LoadedTemplate, credentialSeconds: number, requested?: number): number {
-  const cap = Math.min(template.maxSessionDurationSeconds ?? Infinity, deps.config.sessions.maxSessionDurationSeconds);
-  return Math.max(credentialSeconds, Math.min(requested ?? credentialSeconds, cap));
+  const s = deps.config.sessions;
+  const cap = Math.min(template.maxSessionDurationSeconds ?? Infinity, s.maxSessionDurationSeconds);
+  const wanted = requested ?? template.defaultSessionDurationSeconds ?? s.defaultSessionDurationSeconds;
+  return Math.max(credentialSeconds, Math.min(wanted, cap));
 }
 
 /** SHA-256 of a container token, base64url: what Redis keeps instead of the token. */

@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { fromProcess } from '@aws-sdk/credential-providers';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -48,7 +48,10 @@ describe('sts-vend credentials', () => {
     expect(out.Version).toBe(1);
     const session = stack.aws.aws.admin.session(out.AccessKeyId)!;
     expect(session.tags).toMatchObject({ developer: 'alice@example.com', template: 's3-read-prefix' });
-    expect(Date.parse(out.Expiration)).toBe(session.expiresAt.getTime());
+    // Reported at most 4 minutes ahead, so botocore's refresh before each call is mandatory (obeyed when refused).
+    const expiration = Date.parse(out.Expiration);
+    expect(expiration).toBeLessThanOrEqual(Math.min(session.expiresAt.getTime(), Date.now() + 240_000));
+    expect(expiration).toBeGreaterThan(Date.now() + 200_000);
   });
 
   it('--format env prints export lines and --format json the service answer', async () => {
@@ -65,7 +68,7 @@ describe('sts-vend credentials', () => {
     expect(unknown.stderr).toMatch(/^sts-vend: unknown_template: .+ \(request [\w.-]+\)\n$/);
 
     const bad = `${await stack.token()}x`;
-    const refused = await runCli(['credentials', ...READ, '--url', service.url], { ...env(), STS_VEND_TOKEN: bad });
+    const refused = await runCli(['credentials', ...READ, '--url', service.url, '--no-cache'], { ...env(), STS_VEND_TOKEN: bad });
     expect(refused).toMatchObject({ code: 1, stdout: '' });
     expect(refused.stderr).toMatch(/^sts-vend: [a-z_]+: /);
     expect(refused.stderr).not.toContain(bad);
@@ -91,17 +94,16 @@ describe('sts-vend credentials', () => {
   });
 });
 
-describe('sts-vend credentials --cache', () => {
+describe('the private cache, on by default', () => {
   const cacheDir = (): string => path.join(dir, 'cache');
   const cached = (...extra: string[]): Promise<Awaited<ReturnType<typeof runCli>>> =>
-    runCli(['credentials', ...READ, ...conn(), '--cache', '--cache-dir', cacheDir(), ...extra], env());
+    runCli(['credentials', ...READ, ...conn(), '--cache-dir', cacheDir(), ...extra], env());
 
-  it('vends once, then reuses the private cached credential while it has time left', async () => {
+  it('vends once, then reuses the private cached credential after a checkpoint: one AssumeRole for many runs', async () => {
     const before = stack.aws.aws.admin.sessions().length;
     const first = await cached();
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    const second = await cached();
-    expect(JSON.parse(second.stdout).AccessKeyId).toBe(JSON.parse(first.stdout).AccessKeyId);
+    for (let i = 0; i < 3; i++) expect(JSON.parse((await cached()).stdout).AccessKeyId).toBe(JSON.parse(first.stdout).AccessKeyId);
     expect(stack.aws.aws.admin.sessions().length).toBe(before + 1);
     expect(statSync(cacheDir()).mode & 0o777).toBe(0o700);
     const files = readdirSync(cacheDir());
@@ -109,19 +111,31 @@ describe('sts-vend credentials --cache', () => {
     expect(statSync(path.join(cacheDir(), files[0]!)).mode & 0o777).toBe(0o600);
   });
 
-  it('--check asks the service first: a revoked session fails with its code, is forgotten, and the next run vends anew', async () => {
-    const first = JSON.parse((await cached('--check')).stdout);
+  it('keeps two parameter sets apart, and --no-cache vends every time', async () => {
+    const a = JSON.parse((await cached()).stdout).AccessKeyId;
+    const other = await runCli(['credentials', '--template', 's3-read-prefix', '--param', 'bucket=backend-data', '--param', 'prefix=reports/2026/', ...conn(), '--cache-dir', cacheDir()], env());
+    expect(JSON.parse(other.stdout).AccessKeyId).not.toBe(a);
+    const before = stack.aws.aws.admin.sessions().length;
+    await cached('--no-cache').then((r) => expect(r.code).toBe(2)); // --cache-dir and --no-cache contradict
+    const once = await runCli(['credentials', ...READ, ...conn(), '--no-cache'], env());
+    const twice = await runCli(['credentials', ...READ, ...conn(), '--no-cache'], env());
+    expect(JSON.parse(once.stdout).AccessKeyId).not.toBe(JSON.parse(twice.stdout).AccessKeyId);
+    expect(stack.aws.aws.admin.sessions().length).toBe(before + 2);
+  });
+
+  it('checks with the service on every run: a revoked session fails with its code, is forgotten, and the next run vends anew', async () => {
+    const first = JSON.parse((await cached()).stdout);
     const sessionId = stack.aws.aws.admin.session(first.AccessKeyId)!.tags['agent-session'];
-    expect((await cached('--check')).stdout).toContain(first.AccessKeyId);
+    expect((await cached()).stdout).toContain(first.AccessKeyId);
 
     const revoked = await request(stack.app).post('/v1/revoke').set('Authorization', await operator()).send({ sessionId, reason: 'cli cache test' });
     expect(revoked.status).toBe(200);
-    const refused = await cached('--check');
+    const refused = await cached();
     expect(refused).toMatchObject({ code: 1, stdout: '' });
     expect(refused.stderr).toMatch(/^sts-vend: SessionRevoked: /);
-    expect(readdirSync(cacheDir())).toHaveLength(0);
+    expect(readdirSync(cacheDir()).map((f) => readFileSync(path.join(cacheDir(), f), 'utf8')).join('')).not.toContain(first.AccessKeyId);
 
-    const again = await cached('--check');
+    const again = await cached();
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).AccessKeyId).not.toBe(first.AccessKeyId);
   });
@@ -143,6 +157,9 @@ describe('after an operator revocation', () => {
     expect(revoke.stdout).toMatch(/^revocation r\w{12}: developer bob@example.com, 1 session\(s\) revoked\n/);
     expect(revoke.stdout).toMatch(/new vends blocked until /);
 
+    // The cached session is refused first; with it forgotten, the next run's vend meets the block.
+    const revokedErr = await provider().then(() => undefined, (e: Error) => e);
+    expect(revokedErr?.message).toMatch(/sts-vend: SessionRevoked: /);
     const err = await provider().then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/sts-vend: blocked: /);
   });

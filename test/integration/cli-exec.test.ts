@@ -42,16 +42,31 @@ const { fromHttp } = require('@aws-sdk/credential-providers');
   console.log('session-key ' + first.accessKeyId);
   console.log('ready ' + listed.KeyCount);
   await new Promise((resolve) => process.stdin.once('data', resolve));
-  const res = await fetch(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, { headers: { Authorization: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN } });
-  const body = await res.json();
+  // One checkpoint answer covers a second of requests: ask until refused (bounded), and say how long it took.
+  const started = Date.now();
+  let res, body;
+  for (let i = 0; i < 100; i++) {
+    res = await fetch(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, { headers: { Authorization: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN } });
+    body = await res.json();
+    if (res.status !== 200) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   console.log('after ' + res.status + ' ' + body.Code + ' ' + (body.AccessKeyId ? 'has-key' : 'no-key'));
+  console.log('refused-after-ms ' + (Date.now() - started));
   const sdk = await fromHttp({ maxRetries: 0 })().then(() => 'ok', (e) => e.name);
   console.log('sdk ' + sdk);
   process.exit(0);
 })().catch((e) => { console.error(e); process.exit(9); });
 `;
 
+/** Prints the access key the default chain gets from the loopback endpoint. */
+const KEY_SCRIPT = `
+const { fromHttp } = require('@aws-sdk/credential-providers');
+fromHttp({ maxRetries: 0 })().then((c) => { console.log('key ' + c.accessKeyId); process.exit(0); });
+`;
+
 let stack: TestStack;
+const sessionOfKey = (stdout: string): string => stack.aws.aws.admin.session(/key (ASIA\w+)/.exec(stdout)![1]!)!.tags['agent-session']!;
 let service: Awaited<ReturnType<typeof listen>>;
 let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
@@ -89,7 +104,7 @@ describe('sts-vend exec', () => {
     expect(lines).toContain('inherited ,,kept');
   });
 
-  it('every fetch is a service checkpoint: after revocation the endpoint answers the service code and the SDK is refused', async () => {
+  it('its endpoint checkpoints with the service: after revocation the endpoint answers the service code and the SDK is refused', async () => {
     const child = spawnCli(['exec', ...READ, '--', 'node', '-e', REVOKE_SCRIPT], env);
     const done = finished(child);
     const printed = await waitForOutput(child, 'ready ');
@@ -106,15 +121,27 @@ describe('sts-vend exec', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('after 403 SessionRevoked no-key');
     expect(res.stdout).toContain('sdk CredentialsProviderError');
+    // The loopback endpoint trusts one checkpoint for a second (CHECKPOINT_REUSE_MS), no longer.
+    expect(Number(/refused-after-ms (\d+)/.exec(res.stdout)![1])).toBeLessThan(2500);
   });
 
-  it('forwards a signal to the command and exits 128 + its number', async () => {
-    const child = spawnCli(['exec', ...READ, '--', 'node', '-e', "console.log('sleeping'); setTimeout(() => {}, 60000)"], { ...env, STS_VEND_TOKEN: await stack.token() });
+  it('ends its session when the command exits: no longer live, nor counted toward the developer cap', async () => {
+    const res = await runCli(['exec', ...READ, '--', 'node', '-e', KEY_SCRIPT], env);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    const sessionId = sessionOfKey(res.stdout);
+    expect((await stack.deps.sessions.get(sessionId))?.state).toBe('ended');
+    const live = await stack.deps.sessions.list({ developer: 'alice@example.com', state: 'live' }, null, 500);
+    expect(live.sessions.map((s) => s.id)).not.toContain(sessionId);
+  });
+
+  it('forwards a signal to the command, exits 128 + its number, and ends the session', async () => {
+    const child = spawnCli(['exec', ...READ, '--', 'node', '-e', KEY_SCRIPT.replace('process.exit(0)', "console.log('sleeping'); setTimeout(() => {}, 60000)")], { ...env, STS_VEND_TOKEN: await stack.token() });
     const done = finished(child);
-    await waitForOutput(child, 'sleeping');
+    const printed = await waitForOutput(child, 'sleeping');
     child.kill('SIGTERM');
     const res = await done;
     expect(res).toMatchObject({ code: 143, signal: null });
+    expect((await stack.deps.sessions.get(sessionOfKey(printed)))?.state).toBe('ended');
   });
 
   it('a command that does not exist exits 127; a refused vend exits 1 and runs nothing', async () => {

@@ -48,6 +48,18 @@ describe('services and profiles', () => {
     expect(Object.keys(doc.volumes as object)).toContain('redis-data');
   });
 
+  it('puts sts-vend on the image PATH: a link to the entry that npm run build leaves executable with its shebang', () => {
+    const build = stages[0]!;
+    expect(build.some((i) => i.op === 'RUN' && i.args.includes('npm run build'))).toBe(true);
+    expect(JSON.parse(read('package.json')).scripts.postbuild).toContain("chmodSync('dist/cli/main.js', 0o755)");
+    expect(read('src/cli/main.ts').split('\n')[0]).toBe('#!/usr/bin/env node');
+    const link = runtime.find((i) => i.op === 'RUN' && i.args.includes('/usr/local/bin/sts-vend'));
+    expect(link?.args).toBe('ln -s /app/dist/cli/main.js /usr/local/bin/sts-vend');
+    const userAt = runtime.findIndex((i) => i.op === 'USER');
+    expect(runtime.indexOf(link!)).toBeLessThan(userAt); // written as root, before the image drops to 10001
+    expect(copyOf(runtime.find((i) => i.op === 'COPY' && i.args.includes('/src/dist'))!).dest).toBe('./dist');
+  });
+
   it('builds every other service from this Dockerfile, read-only with a tmpfs /tmp, without privileges', () => {
     for (const s of [...services.values()].filter((x) => x.name !== 'redis')) {
       // The dev profile runs the dev image; the default services the production one, which has no dev code.

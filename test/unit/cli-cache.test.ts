@@ -78,16 +78,19 @@ describe('credential cache files', () => {
 });
 
 describe('cache keys', () => {
-  const base = { url: 'http://s', template: 't', parameters: { bucket: 'b', prefix: 'p/' }, subject: 'iss alice' };
+  const request = { template: 't', parameters: { bucket: 'b', prefix: 'p/' }, delivery: 'container' };
+  const base = { url: 'http://s', request, subject: 'iss alice' };
+  const withRequest = (extra: Record<string, unknown>) => ({ ...base, request: { ...request, ...extra } });
 
-  it('ignore parameter order but separate every other input', () => {
-    expect(cacheKey({ ...base, parameters: { prefix: 'p/', bucket: 'b' } })).toBe(cacheKey(base));
+  it('ignore key order but separate every other input: two profiles that differ in anything never share a session', () => {
+    expect(cacheKey({ ...base, request: { parameters: { prefix: 'p/', bucket: 'b' }, delivery: 'container', template: 't' } })).toBe(cacheKey(base));
     const variants = [
       { ...base, url: 'http://other' },
-      { ...base, template: 'u' },
-      { ...base, parameters: { bucket: 'b', prefix: 'q/' } },
-      { ...base, project: 'x' },
-      { ...base, durationSeconds: 1800 },
+      withRequest({ template: 'u' }),
+      withRequest({ parameters: { bucket: 'b', prefix: 'q/' } }),
+      withRequest({ project: 'x' }),
+      withRequest({ durationSeconds: 1800 }),
+      withRequest({ sessionDurationSeconds: 7200 }),
       { ...base, subject: 'iss bob' },
     ];
     const keys = new Set([cacheKey(base), ...variants.map(cacheKey)]);

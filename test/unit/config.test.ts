@@ -28,7 +28,7 @@ describe('parseConfig', () => {
     const c = parseConfig(minimal);
     expect(c.server).toEqual({ port: 8080, host: '0.0.0.0', bodyLimitBytes: 16384, trustProxy: false, drainSeconds: 10 });
     expect(c.redis.url).toBe('redis://127.0.0.1:6379');
-    expect(c.sessions).toEqual({ defaultDurationSeconds: 900, maxDurationSeconds: 3600, graceSeconds: 300, maxSessionDurationSeconds: 28800 });
+    expect(c.sessions).toEqual({ defaultDurationSeconds: 900, maxDurationSeconds: 3600, graceSeconds: 300, defaultSessionDurationSeconds: 3600, maxSessionDurationSeconds: 28800 });
     expect(c.issuers[0]?.clockToleranceSeconds).toBe(30);
     expect(c.operators.groups).toEqual([]);
     expect(path.isAbsolute(c.templatesDir)).toBe(true);

@@ -12,6 +12,7 @@ import { statementsOf, type PolicyDocument, type Statement } from '../../src/pol
 import { loadTemplates } from '../../src/templates/load-templates';
 import { renderPolicy } from '../../src/templates/render-policy';
 import type { LoadedTemplate, RenderIdentity } from '../../src/templates/types';
+import { propertyParams } from '../helpers/property';
 
 const TEMPLATES = path.resolve(__dirname, '../../policies/templates');
 const OPTS = { issuers: ['corp', 'ci'], maxDurationSeconds: 3600 };
@@ -214,7 +215,7 @@ describe('hostile parameter values never widen a rendered policy', () => {
       fc.property(parameters(t), (params) => {
         seen[checkOne(t, params)] += 1;
       }),
-      { numRuns: NUM_RUNS },
+      propertyParams(`hostile parameters: ${name}`, { numRuns: NUM_RUNS }),
     );
     // Both branches were exercised: the property is not vacuous.
     expect(seen.rendered).toBeGreaterThanOrEqual(5);
