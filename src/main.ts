@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from './deps';
 import type { Logger } from './observability/logger';
+import { startGateway, type RunningGateway } from './gateway/gateway-server';
 import { logAwsSetup } from './startup/aws-setup';
 import { createServer, readTls } from './startup/tls';
 import { TemplateLoadError } from './templates/load-templates';
@@ -15,7 +16,7 @@ import { TemplateLoadError } from './templates/load-templates';
 export async function main(
   env: NodeJS.ProcessEnv = process.env,
   opts: { logger?: Logger; handleSignals?: boolean } = {},
-): Promise<{ server: Server; deps: AppDeps; close(): Promise<void> }> {
+): Promise<{ server: Server; deps: AppDeps; gateway?: RunningGateway; close(): Promise<void> }> {
   const config = loadConfig(env);
   const tls = readTls(config);
   const deps = await buildDeps(config, { defaultMetrics: true, ...(opts.logger ? { logger: opts.logger } : {}) });
@@ -23,6 +24,9 @@ export async function main(
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as { port: number };
   deps.logger.info({ port, tls: tls !== undefined, templates: [...deps.templates.keys()] }, 'sts-vend listening');
+  // Gateway delivery: its own listener, same process and stores (src/gateway).
+  const gateway = deps.gateway ? await startGateway(deps, tls) : undefined;
+  if (gateway) deps.logger.info({ url: gateway.url }, 'sts-vend gateway listening');
   const reconciler = startDepsReconciler(deps);
 
   let draining = false;
@@ -43,11 +47,13 @@ export async function main(
       draining = true;
       inFlight.forEach(closeAfter);
       deps.logger.info({ drainSeconds: config.server.drainSeconds }, 'draining');
+      const gatewayClosed = gateway?.close();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.server.drainSeconds * 1000).unref());
       await Promise.race([drained, deadline]);
       server.closeAllConnections();
+      await gatewayClosed;
       await reconciler.stop();
       await closeDeps(deps);
     })());
@@ -58,7 +64,7 @@ export async function main(
     }
   }
   await logAwsSetup(deps);
-  return { server, deps, close };
+  return { server, deps, ...(gateway ? { gateway } : {}), close };
 }
 
 if (require.main === module) {

@@ -45,6 +45,8 @@ export interface SessionRecord {
   credentialSeconds?: number;
   /** SHA-256 (base64url) of the container authorization token; the token itself is never stored. */
   tokenHash?: string;
+  /** `gateway`: the agent holds gateway credentials only; the service signs its AWS calls (src/gateway). */
+  delivery?: 'gateway';
 }
 
 /** A session as the API shows it: the token hash is the service's business only. */
@@ -75,8 +77,11 @@ export function encodePending(rec: SessionRecord): string {
     Date.parse(rec.createdAt),
     rec.parameters,
   ];
-  // Only refreshable sessions carry a twelfth element: [sessionEndsAtMs, credentialSeconds, tokenHash].
-  if (rec.sessionEndsAt) body.push([Date.parse(rec.sessionEndsAt), rec.credentialSeconds ?? 900, rec.tokenHash ?? null]);
+  // Only refreshable sessions carry a twelfth element: [sessionEndsAtMs, credentialSeconds, tokenHash], plus "g"
+  // for gateway delivery.
+  if (rec.sessionEndsAt) {
+    body.push([Date.parse(rec.sessionEndsAt), rec.credentialSeconds ?? 900, rec.tokenHash ?? null, ...(rec.delivery === 'gateway' ? ['g'] : [])]);
+  }
   return `${JSON.stringify(head)}\n${JSON.stringify(body)}`;
 }
 
@@ -123,6 +128,7 @@ export function decodeRecord(id: string, raw: string): SessionRecord {
     optional.sessionEndsAt = iso(refresh, 0);
     optional.credentialSeconds = num(refresh, 1);
     optional.tokenHash = str(refresh, 2);
+    if (refresh[3] === 'g') optional.delivery = 'gateway';
   }
   // A session has an assumed-role ARN once it is live (it then has an access key id).
   if (optional.accessKeyId !== undefined) {
