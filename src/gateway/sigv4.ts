@@ -15,7 +15,7 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const MAX_SKEW_MS = 5 * 60_000;
 
 /** The `Hash` the signer takes: SHA-256, or HMAC-SHA256 when given a key (node:crypto, no JS fallback). */
-class Sha256 {
+export class Sha256 {
   private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
