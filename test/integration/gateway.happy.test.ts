@@ -11,10 +11,12 @@ import { startUpstreamCounter, type UpstreamCounter } from '../helpers/upstream-
  */
 let stack: TestStack;
 let counter: UpstreamCounter;
+let offsetMs = 0;
 beforeAll(async () => {
   counter = await startUpstreamCounter();
   stack = await startStack({
     gateway: true,
+    now: () => new Date(Date.now() + offsetMs),
     configure: (raw) => {
       const g = raw.gateway as { endpoints: { default: string } };
       counter.target = g.endpoints.default;
@@ -38,7 +40,7 @@ async function vendGateway(body: Record<string, unknown> = write): Promise<Gatew
 }
 
 const clients = (g: GatewayVend['gateway']) => {
-  const base = { endpoint: g.endpointUrl, region: g.region, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 };
+  const base = { endpoint: g.endpointUrl, region: g.region, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: offsetMs };
   return {
     sts: new STSClient(base),
     s3: new S3Client({ ...base, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
@@ -79,6 +81,25 @@ describe('gateway delivery with the JS SDK', () => {
     // IAM still decides with the session policy: AWS's own AccessDenied comes back unchanged.
     const outside = await s3.send(new GetObjectCommand({ Bucket: 'backend-data', Key: 'exports/users.csv' })).catch((e: { name: string; $metadata: { httpStatusCode: number } }) => e);
     expect((outside as { name: string }).name).toBe('AccessDenied');
+  });
+
+  it('re-issues the real credential before it expires, the agent keeping the same gateway credentials', async () => {
+    const v = await vendGateway({ ...write, sessionDurationSeconds: 7200 });
+    const first = (await stack.deps.sessions.get(v.sessionId))!.accessKeyId!;
+    const calls = counter.requests.length;
+    await clients(v.gateway).sts.send(new GetCallerIdentityCommand({}));
+    expect(counter.requests.slice(calls).map((r) => r.accessKeyId)).toEqual([first]);
+    offsetMs = 11 * 60_000; // 4 minutes left on the 15-minute credential: inside the refresh margin
+    try {
+      const me = await clients(v.gateway).sts.send(new GetCallerIdentityCommand({}));
+      const second = (await stack.deps.sessions.get(v.sessionId))!.accessKeyId!;
+      expect(second).not.toBe(first);
+      expect(counter.requests.at(-1)!.accessKeyId).toBe(second);
+      expect(me.Arn).toContain('assumed-role/agent-s3/');
+      expect(stack.aws.aws.admin.session(second)!.tags).toEqual(stack.aws.aws.admin.session(first)!.tags);
+    } finally {
+      offsetMs = 0;
+    }
   });
 
   it('lists the calls of the session for its owner, with operation, resource and status, and nothing for a stranger', async () => {
