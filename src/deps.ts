@@ -84,7 +84,15 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const gateway: GatewayDeps | undefined =
     config.gateway.enabled && config.gateway.secretKey
       ? {
-          store: new GatewayStore(redis, killSwitch, { keyPrefix: config.redis.keyPrefix, historySize: config.gateway.historySize, now }),
+          store: new GatewayStore(redis, killSwitch, {
+            keyPrefix: config.redis.keyPrefix,
+            historySize: config.gateway.historySize,
+            now,
+            onFlushError: (err) => {
+              metrics.redisErrors.inc({ op: 'gateway.recordCalls' });
+              logger.warn({ err: (err as Error)?.message }, 'gateway call records not written');
+            },
+          }),
           key: config.gateway.secretKey,
           ...(config.gateway.publicUrl ? { endpointUrl: config.gateway.publicUrl } : {}),
         }

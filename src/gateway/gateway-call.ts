@@ -170,7 +170,8 @@ async function checkpoint(ctx: GatewayContext, sessionId: string, now: Date): Pr
     if (!found || found.delivery !== 'gateway') throw new GatewayRefusal('unknownKey', 'The security token included in the request is invalid.');
     scope = found;
   }
-  const cp = await ctx.gw.store.checkpoint({ id: scope.id, developer: scope.developer, project: scope.project, template: scope.template, createdAt: new Date(scope.createdAt) });
+  const limit = ctx.deps.templates.get(scope.template)?.limits?.gatewayCallsPerSecond ?? ctx.deps.config.gateway.callsPerSecond;
+  const cp = await ctx.gw.store.checkpoint({ id: scope.id, developer: scope.developer, project: scope.project, template: scope.template, createdAt: new Date(scope.createdAt) }, limit > 0);
   const record = cp.record;
   if (cp.verdict.verdict === 'revoked' || !record) {
     ctx.scopes.delete(sessionId);
@@ -186,7 +187,6 @@ async function checkpoint(ctx: GatewayContext, sessionId: string, now: Date): Pr
     ctx.deps.credentialCache.delete(sessionId);
     throw new GatewayRefusal('expired', 'The security token included in the request is expired: the session reached the end of its lifetime; vend a new one');
   }
-  const limit = ctx.deps.templates.get(record.template)?.limits?.gatewayCallsPerSecond ?? ctx.deps.config.gateway.callsPerSecond;
   if (limit > 0 && cp.callsThisSecond > limit) throw new GatewayRefusal('throttled', `Rate exceeded: more than ${limit} calls per second for this session`, 1);
   if (ctx.scopes.size >= MAX_SCOPES && !ctx.scopes.has(sessionId)) ctx.scopes.delete(ctx.scopes.keys().next().value!);
   ctx.scopes.set(sessionId, record);
@@ -279,8 +279,5 @@ function finish(
     refused: o.refused,
   };
   const ttlMs = Date.parse(s.sessionEndsAt ?? s.expiresAt) + ctx.deps.config.sessions.graceSeconds * 1000 - ctx.deps.now().getTime();
-  ctx.gw.store.recordCall(s.id, call, ttlMs).catch((err: unknown) => {
-    ctx.deps.metrics.redisErrors.inc({ op: 'gateway.recordCall' });
-    ctx.deps.logger.warn({ requestId: c.requestId, err: (err as Error)?.message }, 'gateway call record not written');
-  });
+  ctx.gw.store.recordCall(s.id, call, ttlMs);
 }

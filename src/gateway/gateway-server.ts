@@ -51,11 +51,14 @@ export async function startGateway(deps: AppDeps, tls?: TlsMaterial): Promise<Ru
   return {
     server,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), deps.config.server.drainSeconds * 1000).unref();
-      }),
+      });
+      // The last calls' records, queued for the next batch.
+      await deps.gateway!.store.flush().catch(() => undefined);
+    },
   };
 }
