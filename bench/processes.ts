@@ -150,7 +150,7 @@ export interface ServiceTarget {
 }
 
 /** Starts bench/service-process.ts with the AWS environment a deployment would set; resolves with its URL. */
-export async function startService(name: string, t: ServiceTarget): Promise<{ url: string; child: Child }> {
+export async function startService(name: string, t: ServiceTarget): Promise<{ url: string; gatewayUrl: string; child: Child }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AWS_ENDPOINT_URL: t.awsUrl,
@@ -162,6 +162,6 @@ export async function startService(name: string, t: ServiceTarget): Promise<{ ur
   for (const key of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_STS']) delete env[key];
   const args = [...nodeArgs('bench/service-process.ts'), '--redis-url', t.redisUrl, '--issuer', t.issuer, '--ci-issuer', t.ciIssuer, '--log-file', t.logFile];
   const child = startChild(name, process.execPath, args, env);
-  const { url } = await firstJsonLine<{ url: string }>(child, 30_000);
-  return { url, child };
+  const { url, gatewayUrl } = await firstJsonLine<{ url: string; gatewayUrl: string }>(child, 30_000);
+  return { url, gatewayUrl, child };
 }

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { GatewayLevel } from './gateway-overhead';
 import type { RevokeResult } from './kill-switch';
 import type { RedisMemory } from './redis-cost';
 import type { RoundTrips } from './redis-round-trips';
@@ -14,6 +15,7 @@ export interface Results {
   redisMemory: RedisMemory;
   roundTrips: RoundTrips;
   tokens: VerifyResult[];
+  gateway: GatewayLevel[];
 }
 
 export interface TargetRow {
@@ -29,6 +31,7 @@ export function targets(r: Results): TargetRow[] {
   // One apply of a role: ListRolePolicies, GetRolePolicy per inline policy (the role's own and ours), at most one
   // PutRolePolicy: 3-4 calls. A reconciler pass that finds the role queued while the request applies it re-reads
   // it (no write), so reads may double; what must not happen is calls growing with sessions, or a second write.
+  const gw = (c: number) => r.gateway.find((l) => l.concurrency === c)!;
   const writesPerRole = Math.max(...r.killSwitch.map((k) => (k.iamCalls.PutRolePolicy ?? 0) / k.rolesWritten));
   const callsPerRole = r.killSwitch.map((k) => k.iamCallsTotal / k.rolesWritten);
   return [
@@ -42,8 +45,13 @@ export function targets(r: Results): TargetRow[] {
     },
     { target: '<= 600 bytes of Redis per live session', measured: `${r.redisMemory.bytesPerSession.toFixed(0)} B`, met: r.redisMemory.bytesPerSession <= 600 },
     { target: '<= 4 Redis round trips per vend', measured: r.roundTrips.roundTripsPerVend.toFixed(2), met: r.roundTrips.roundTripsPerVend <= 4 + 0.05 },
+    { target: 'gateway: added p50 <= 1 ms (concurrency 1)', measured: `${gw(1).addedP50Ms.toFixed(2)} ms`, met: gw(1).addedP50Ms <= 1 },
+    { target: 'gateway: service CPU per proxied call <= 0.3 ms', measured: `${gatewayCpu(gw(1)).toFixed(3)} ms`, met: gatewayCpu(gw(1)) <= 0.3 },
   ];
 }
+
+/** The service process's CPU per call through the gateway, less what it spent per direct call (background work). */
+const gatewayCpu = (l: GatewayLevel): number => (l.cpuMsPerCall.gateway.service ?? NaN) - (l.cpuMsPerCall.direct.service ?? 0);
 
 /** Numbers right-aligned, text left-aligned. */
 function table(header: string[], rows: string[][]): string {
@@ -132,6 +140,25 @@ export function renderTable(r: Results, machine: Machine): string {
         alg,
         f(r.tokens.find((t) => t.alg === alg && t.tokens === 'same')?.perSecond ?? NaN, 0),
         f(r.tokens.find((t) => t.alg === alg && t.tokens === 'distinct')?.perSecond ?? NaN, 0),
+      ]),
+    ),
+  );
+  out.push('', '6. Gateway: S3 GetObject (JS SDK v3) through the gateway with gateway credentials vs direct to the emulator with the real ones');
+  out.push(
+    table(
+      ['concurrency', 'direct/s', 'p50 ms', 'p99 ms', 'gateway/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'service CPU ms/call', 'errors'],
+      r.gateway.map((l) => [
+        String(l.concurrency),
+        f(l.direct.perSecond, 0),
+        f(l.direct.p50Ms, 2),
+        f(l.direct.p99Ms, 2),
+        f(l.gateway.perSecond, 0),
+        f(l.gateway.p50Ms, 2),
+        f(l.gateway.p99Ms, 2),
+        f(l.addedP50Ms, 2),
+        f(l.addedP99Ms, 2),
+        f(gatewayCpu(l), 3),
+        String(l.direct.errors + l.gateway.errors),
       ]),
     ),
   );

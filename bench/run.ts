@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { startDevIssuer, type DevIssuer } from '../src/dev/dev-issuer';
 import { loadLocalAwsState } from '../src/dev/local-aws';
 import { startIamProxy, type IamProxy } from './iam-proxy';
+import { measureGatewayOverhead } from './gateway-overhead';
 import { measureKillSwitch } from './kill-switch';
 import { keepAliveAgent, request } from './load';
 import { freePort, installCleanup, nodeArgs, startChild, startRedisServer, startService, stopAll, tempDir, waitFor } from './processes';
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
     log('1-2. vend overhead (service vs direct AssumeRole)');
     const pids = { emulator: emulator.pid, service: service.child.proc.pid!, redis: redis.child.proc.pid! };
     const vend = await measureVendOverhead({ serviceUrl: service.url, awsUrl, issuer, redis: admin, credentials, pids }, log);
+    log('6. gateway overhead (S3 GetObject through the gateway vs direct)');
+    const gateway = await measureGatewayOverhead({ serviceUrl: service.url, gatewayUrl: service.gatewayUrl, awsUrl, issuer, pids }, log);
     log('3. kill switch at scale');
     const killSwitch = await measureKillSwitch({ serviceUrl: service.url, redisUrl: redis.url, issuer, iam }, log);
     await service.child.stop();
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     log('4. Redis memory per live session (fresh redis-server)');
     const redisMemory = await measureRedisMemory(issuer.issuer, log);
 
-    const results = { vend, killSwitch, redisMemory, roundTrips, tokens };
+    const results = { vend, killSwitch, redisMemory, roundTrips, tokens, gateway };
     const seconds = Number(process.hrtime.bigint() - began) / 1e9;
     console.log(renderTable(results, m));
     const file = writeResults(results, m, seconds);

@@ -6,12 +6,14 @@
  *
  *   node --import tsx bench/service-process.ts --redis-url redis://... --issuer <corp> --ci-issuer <ci> --log-file <path>
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createApp } from '../src/app';
 import { parseConfig } from '../src/config';
 import { buildDeps, closeDeps, startDepsReconciler } from '../src/deps';
+import { startGateway } from '../src/gateway/gateway-server';
 import { createLogger } from '../src/observability/logger';
 import { BENCH_GRACE_SECONDS, BENCH_KEY_PREFIX, OPERATOR_GROUP, TEMPLATES_DIR } from './world';
 
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
     sessions: { defaultDurationSeconds: 900, maxDurationSeconds: 3600, graceSeconds: BENCH_GRACE_SECONDS },
     // The benchmark vends thousands of times per minute per developer: limits off (0).
     limits: { vendsPerMinute: 0, liveSessionsPerDeveloper: 0 },
-  });
+    // The gateway section calls thousands of times per second through one session: no per-session limit.
+    gateway: { enabled: true, port: 0, host: '127.0.0.1', callsPerSecond: 0 },
+  }, { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, STS_VEND_GATEWAY_KEY: randomBytes(32).toString('base64url') });
   // Production logs JSON lines at info; they go to a file here so the cost stays and stdout stays ours.
   const logger = createLogger({ level: 'info', destination: pino.destination({ dest: values['log-file'], sync: false }) });
   const deps = await buildDeps(config, { logger, defaultMetrics: true });
@@ -45,10 +49,13 @@ async function main(): Promise<void> {
   const server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
+  const gateway = await startGateway(deps);
 
   const stop = async (): Promise<void> => {
     server.close();
     server.closeAllConnections();
+    gateway.server.closeAllConnections();
+    void gateway.close();
     await reconciler.stop();
     await closeDeps(deps);
     process.exit(0);
@@ -58,7 +65,7 @@ async function main(): Promise<void> {
   // The parent holds our stdin: when it goes away (even killed outright), so do we.
   process.stdin.on('end', () => void stop());
   process.stdin.resume();
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, gatewayUrl: gateway.url })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
 import { credentialRoutes } from './routes/credentials';
+import { gatewayCallRoutes } from './routes/gateway-calls';
 import { errorHandler, requestId, securityHeaders, wellFormedText } from './routes/middleware';
 import { healthRoutes, metricsHandler } from './routes/health';
 import { revokeRoutes } from './routes/revoke';
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(vendRoutes(deps));
   app.use(templateRoutes(deps));
   app.use(sessionRoutes(deps));
+  app.use(gatewayCallRoutes(deps));
   app.use(revokeRoutes(deps));
   app.use(credentialRoutes(deps));
   app.use(() => {

@@ -66,4 +66,24 @@ export interface Config {
   sessions: { defaultDurationSeconds: number; maxDurationSeconds: number; graceSeconds: number; defaultSessionDurationSeconds: number; maxSessionDurationSeconds: number };
   limits: LimitsConfig;
   killSwitch: { marginSeconds: number; policyName: string; reconcileIntervalSeconds: number };
+  gateway: GatewayConfig;
+}
+
+/** Gateway delivery (src/gateway): a second listener that signs agents' AWS calls with credentials they never see. */
+export interface GatewayConfig {
+  enabled: boolean;
+  port: number;
+  host: string;
+  /** The URL agents reach the gateway at (their AWS_ENDPOINT_URL); default http://127.0.0.1:<port>. */
+  publicUrl?: string;
+  /** Server key the agents' gateway secrets derive from; non-enumerable, never printed. Set when enabled. */
+  secretKey?: Buffer;
+  /** Calls per second per session, across replicas; 0 = no limit (a template's limits may lower it). */
+  callsPerSecond: number;
+  /** Largest body the gateway buffers to hash or read (every service but S3, whose bodies stream). */
+  maxBufferedBodyBytes: number;
+  /** Recent calls kept per session for GET /v1/sessions/{id}/calls. */
+  historySize: number;
+  /** Upstream overrides per signing name, or `default`: the emulator in dev; AWS's own endpoints otherwise. */
+  endpoints: Record<string, string>;
 }

@@ -141,6 +141,23 @@ const schema = {
         reconcileIntervalSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
       },
     },
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8081 },
+        host: { type: 'string', minLength: 1 },
+        publicUrl: { type: 'string', pattern: '^https?://[^/]+$' },
+        // The server key: a file (read at start) or STS_VEND_GATEWAY_KEY; never a literal in the config.
+        secretKeyFile: { type: 'string', minLength: 1 },
+        callsPerSecond: { type: 'integer', minimum: 0, default: 100 },
+        maxBufferedBodyBytes: { type: 'integer', minimum: 1024, maximum: 268435456, default: 16777216 },
+        historySize: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        endpoints: { type: 'object', propertyNames: { pattern: '^[a-z0-9-]{2,32}$' }, additionalProperties: { type: 'string', pattern: '^https?://[^/?#]+/?$' }, default: {} },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,
@@ -177,7 +194,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = doc as unknown as Config;
-  problems.push(...crossChecks(config), ...settleRedis(config.redis, env, Boolean(env.REDIS_URL)));
+  problems.push(...crossChecks(config), ...settleRedis(config.redis, env, Boolean(env.REDIS_URL)), ...settleGateway(config, env, baseDir));
   if (problems.length > 0) throw new ConfigError(problems);
   config.templatesDir = path.resolve(baseDir, config.templatesDir);
   const tls = config.server.tls;
@@ -213,6 +230,41 @@ function crossChecks(config: Config): string[] {
   for (const name of config.operators.issuers ?? []) {
     if (!seen.has(name)) problems.push(`operators.issuers: unknown issuer "${name}"`);
   }
+  return problems;
+}
+
+/**
+ * The gateway's server key (STS_VEND_GATEWAY_KEY or gateway.secretKeyFile, at least 32 bytes, no default: a
+ * guessable key would let anyone forge every agent's secret), its listen host, and upstream overrides from the
+ * SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables where the file names none.
+ */
+function settleGateway(config: Config, env: NodeJS.ProcessEnv, baseDir: string): string[] {
+  const problems: string[] = [];
+  const g = config.gateway as Config['gateway'] & { secretKeyFile?: string };
+  g.host ??= config.server.host;
+  let key: Buffer | undefined;
+  if (env.STS_VEND_GATEWAY_KEY) key = Buffer.from(env.STS_VEND_GATEWAY_KEY, 'utf8');
+  else if (g.secretKeyFile) {
+    try {
+      key = Buffer.from(readFileSync(path.resolve(baseDir, g.secretKeyFile), 'utf8').trim(), 'utf8');
+    } catch (err) {
+      problems.push(`gateway.secretKeyFile: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  delete g.secretKeyFile;
+  if (key && key.length < 32) problems.push('gateway.secretKeyFile: the gateway key must be at least 32 bytes (STS_VEND_GATEWAY_KEY or the file)');
+  else if (g.enabled && !key && problems.length === 0) problems.push('gateway.secretKeyFile: gateway.enabled needs a server key (gateway.secretKeyFile or STS_VEND_GATEWAY_KEY)');
+  Object.defineProperty(g, 'secretKey', { value: key, enumerable: false, writable: true, configurable: true });
+  const endpoints = { ...g.endpoints };
+  if (env.AWS_ENDPOINT_URL && !endpoints.default) endpoints.default = env.AWS_ENDPOINT_URL;
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^AWS_ENDPOINT_URL_([A-Z0-9_]+)$/.exec(name);
+    // The variables use the SDK's service ids; the gateway keys endpoints by signing name.
+    const id = m?.[1]?.toLowerCase().replace(/_/g, '-');
+    const service = id === 'cloudwatch-logs' ? 'logs' : id;
+    if (service && value && !endpoints[service]) endpoints[service] = value;
+  }
+  g.endpoints = endpoints;
   return problems;
 }
 

@@ -4,6 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Identity } from './auth/identity';
 import { createTokenVerifier } from './auth/verify-token';
 import type { Config } from './config';
+import { GatewayStore } from './gateway/gateway-store';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { loadOpenApi, type OpenApi } from './openapi';
@@ -35,6 +36,16 @@ export interface AppDeps {
   verifier: { verify(token: string): Promise<Identity> };
   templates: Map<string, LoadedTemplate>;
   openapi: OpenApi;
+  /** Gateway delivery, when `gateway.enabled` (src/gateway). */
+  gateway?: GatewayDeps;
+}
+
+export interface GatewayDeps {
+  store: GatewayStore;
+  /** The server key agents' gateway secrets derive from (never logged, never stored). */
+  key: Buffer;
+  /** Where agents reach the gateway: `gateway.publicUrl`, else set once its listener is up. */
+  endpointUrl?: string;
 }
 
 export interface DepsOverrides {
@@ -70,7 +81,24 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       onPending: (count: number) => metrics.pendingRoles.set(count),
     },
   };
+  const gateway: GatewayDeps | undefined =
+    config.gateway.enabled && config.gateway.secretKey
+      ? {
+          store: new GatewayStore(redis, killSwitch, {
+            keyPrefix: config.redis.keyPrefix,
+            historySize: config.gateway.historySize,
+            now,
+            onFlushError: (err) => {
+              metrics.redisErrors.inc({ op: 'gateway.recordCalls' });
+              logger.warn({ err: (err as Error)?.message }, 'gateway call records not written');
+            },
+          }),
+          key: config.gateway.secretKey,
+          ...(config.gateway.publicUrl ? { endpointUrl: config.gateway.publicUrl } : {}),
+        }
+      : undefined;
   return {
+    ...(gateway ? { gateway } : {}),
     config,
     logger,
     metrics,

@@ -3,6 +3,7 @@ import { createApp, createMetricsApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from './deps';
 import type { Logger } from './observability/logger';
+import { startGateway, type RunningGateway } from './gateway/gateway-server';
 import { logAwsSetup } from './startup/aws-setup';
 import { createServer, readTls } from './startup/tls';
 import { TemplateLoadError } from './templates/load-templates';
@@ -15,7 +16,7 @@ import { TemplateLoadError } from './templates/load-templates';
 export async function main(
   env: NodeJS.ProcessEnv = process.env,
   opts: { logger?: Logger; handleSignals?: boolean } = {},
-): Promise<{ server: Server; metricsServer?: Server; deps: AppDeps; close(): Promise<void> }> {
+): Promise<{ server: Server; metricsServer?: Server; deps: AppDeps; gateway?: RunningGateway; close(): Promise<void> }> {
   const config = loadConfig(env);
   const tls = readTls(config);
   const deps = await buildDeps(config, { defaultMetrics: true, ...(opts.logger ? { logger: opts.logger } : {}) });
@@ -26,6 +27,9 @@ export async function main(
   if (metricsServer) await new Promise<void>((resolve, reject) => metricsServer.once('listening', resolve).once('error', reject));
   const metricsPort = (metricsServer?.address() as { port: number } | undefined)?.port;
   deps.logger.info({ port, tls: tls !== undefined, templates: [...deps.templates.keys()], ...(metricsPort !== undefined ? { metricsPort } : {}) }, 'sts-vend listening');
+  // Gateway delivery: its own listener, same process and stores (src/gateway).
+  const gateway = deps.gateway ? await startGateway(deps, tls) : undefined;
+  if (gateway) deps.logger.info({ url: gateway.url }, 'sts-vend gateway listening');
   const reconciler = startDepsReconciler(deps);
 
   let draining = false;
@@ -46,6 +50,7 @@ export async function main(
       draining = true;
       inFlight.forEach(closeAfter);
       deps.logger.info({ drainSeconds: config.server.drainSeconds }, 'draining');
+      const gatewayClosed = gateway?.close();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.server.drainSeconds * 1000).unref());
@@ -53,6 +58,7 @@ export async function main(
       server.closeAllConnections();
       metricsServer?.closeAllConnections();
       metricsServer?.close();
+      await gatewayClosed;
       await reconciler.stop();
       await closeDeps(deps);
     })());
@@ -63,7 +69,7 @@ export async function main(
     }
   }
   await logAwsSetup(deps);
-  return { server, ...(metricsServer ? { metricsServer } : {}), deps, close };
+  return { server, ...(metricsServer ? { metricsServer } : {}), deps, ...(gateway ? { gateway } : {}), close };
 }
 
 if (require.main === module) {

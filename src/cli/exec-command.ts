@@ -6,6 +6,7 @@ import type { StsVendClient } from '../client/sts-vend-client';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
 import { CliError, type CliContext } from './context';
 import { CHECKPOINT_REUSE_MS, startContainerProxy } from './container-proxy';
+import { gatewayEnv } from './gateway-env';
 import { addVendOptions, vendRequest, type VendOptions } from './vend-options';
 
 // Removed from the child's environment because the SDKs' default chain would pick them before the container
@@ -31,10 +32,16 @@ export function registerExec(cmd: Command, ctx: CliContext): void {
   addConnectionOptions(addVendOptions(cmd.description('run a command with a loopback container-credentials endpoint that refreshes through the service')))
     .argument('<command...>', 'the command and its arguments (after --)')
     .passThroughOptions()
+    .option('--gateway', 'gateway delivery: the command gets the gateway endpoint and gateway credentials, never an AWS credential')
     .addHelpText('after', '\nExample: sts-vend exec --template s3-read-prefix --param bucket=b --param prefix=p/ -- aws s3 ls s3://b/p/')
-    .action(async (command: string[], opts: VendOptions & ConnectionOptions) => {
-      const body = vendRequest(opts, 'container');
+    .action(async (command: string[], opts: VendOptions & ConnectionOptions & { gateway?: boolean }) => {
+      const body = vendRequest(opts, opts.gateway ? 'gateway' : 'container');
       const { client } = await connect(opts, ctx);
+      if (opts.gateway) {
+        const res = await client.vendGateway(body);
+        ctx.exitCode = await runChild(command, gatewayEnv(ctx.env, res.gateway));
+        return;
+      }
       const res = await client.vend(body);
       if (!res.container) throw new CliError('bad_response', 'the service answered no container URL; it may predate container delivery');
       const session = new HeldSession(client, res.container, { ...res.credentials, expiration: new Date(res.credentials.expiration) }, { checkpointReuseMs: CHECKPOINT_REUSE_MS });

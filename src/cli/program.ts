@@ -5,6 +5,7 @@ import { registerCheck } from './check-command';
 import { registerCredentials } from './credentials-command';
 import { registerEndSession } from './end-session-command';
 import { registerExec } from './exec-command';
+import { registerGateway } from './gateway-env';
 import { registerIamPlan } from './iam-plan-command';
 import { registerRevoke } from './revoke-command';
 import { registerSessions } from './sessions-command';
@@ -25,6 +26,7 @@ export function createProgram(ctx: CliContext): Command {
   // Subcommands made with .command() inherit the output and exit settings above.
   registerCredentials(program.command('credentials'), ctx);
   registerExec(program.command('exec'), ctx);
+  registerGateway(program.command('gateway'), ctx);
   registerSessions(program.command('sessions'), ctx);
   registerRevoke(program.command('revoke'), ctx);
   registerEndSession(program.command('end-session'), ctx);

@@ -61,11 +61,11 @@ export function parseParameters(params: string[], paramsJson?: string): Record<s
 export function vendRequest(opts: VendOptions, delivery: Delivery): VendRequest {
   const body: VendRequest = { template: opts.template, parameters: parseParameters(opts.param ?? [], opts.paramsJson) };
   // "credentials" is the service's default; leaving it out keeps the body valid for services before delivery modes.
-  if (delivery === 'container') body.delivery = delivery;
+  if (delivery === 'container' || delivery === 'gateway') body.delivery = delivery;
   if (opts.project !== undefined) body.project = opts.project;
   if (opts.duration !== undefined) body.durationSeconds = opts.duration;
   if (opts.sessionDuration !== undefined) {
-    if (delivery !== 'container') throw usage('--session-duration applies only to a refreshing session (exec, or credentials without --no-cache)');
+    if (delivery === 'credentials') throw usage('--session-duration applies only to a refreshing session (exec, credentials without --no-cache, or gateway)');
     body.sessionDurationSeconds = opts.sessionDuration;
   }
   return body;

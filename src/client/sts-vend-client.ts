@@ -1,6 +1,7 @@
 import { errorFromResponse, StsVendError } from './errors';
 import type {
   ContainerCredentials,
+  GatewayVendResponse,
   RevocationPage,
   RevokeRequest,
   RevokeResult,
@@ -40,6 +41,16 @@ export class StsVendClient {
     const c = res.body.credentials;
     if (!c || typeof c.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string' || typeof c.expiration !== 'string') {
       throw new StsVendError(res.status, 'bad_response', 'the vend answer has no credentials');
+    }
+    return res.body;
+  }
+
+  /** POST /v1/vend with `delivery: "gateway"`: gateway credentials, no AWS credential. */
+  async vendGateway(body: Omit<VendRequest, 'delivery'>): Promise<GatewayVendResponse> {
+    const res = await this.call<GatewayVendResponse>('POST', 'v1/vend', { ...body, delivery: 'gateway' });
+    const g = res.body.gateway;
+    if (!g || ![g.endpointUrl, g.accessKeyId, g.secretAccessKey, g.region].every((v) => typeof v === 'string' && v !== '')) {
+      throw new StsVendError(res.status, 'bad_response', 'the vend answer has no gateway credentials; the service may predate gateway delivery');
     }
     return res.body;
   }

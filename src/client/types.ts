@@ -7,7 +7,7 @@ import type { PublicSession, SessionState } from '../sessions/record';
  */
 
 /** How the vend answers: the credentials alone, or also a container-credentials URL and token to refresh through. */
-export type Delivery = 'credentials' | 'container';
+export type Delivery = 'credentials' | 'container' | 'gateway';
 
 export interface VendRequest {
   template: string;
@@ -44,6 +44,19 @@ export interface VendResponse {
   /** Present when delivery is `container`: GET `url` with header `Authorization: <authorizationToken>`. */
   container?: { url: string; authorizationToken: string };
 }
+
+/** Gateway credentials: valid only at the gateway, which signs the agent's AWS calls with credentials it never sees. */
+export interface GatewayCredentials {
+  /** AWS_ENDPOINT_URL (or `--endpoint-url`) for the agent's SDK or CLI. */
+  endpointUrl: string;
+  /** `SVGW` + the session id: not an AWS key. */
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+/** The answer to a vend with `delivery: "gateway"`: no AWS credential at all. */
+export type GatewayVendResponse = Omit<VendResponse, 'credentials' | 'container'> & { gateway: GatewayCredentials };
 
 /** The container-credentials shape the AWS SDKs read (note `Token`, not `SessionToken`). */
 export interface ContainerCredentials {

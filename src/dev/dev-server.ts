@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createApp } from '../app';
 import { parseConfig, type Config } from '../config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from '../deps';
+import { startGateway } from '../gateway/gateway-server';
 import { startDevIssuer, type DevIssuer } from './dev-issuer';
 import { devRedis, type DevRedis } from './dev-redis';
 import { loadLocalAwsState, startLocalAws, type LocalAws } from './local-aws';
@@ -16,6 +18,8 @@ export interface DevStack {
   aws: LocalAws;
   issuers: { corp: DevIssuer; ci: DevIssuer };
   serviceUrl: string;
+  /** The gateway agents point AWS_ENDPOINT_URL at (gateway delivery). */
+  gatewayUrl: string;
   banner: string;
   stop(): Promise<void>;
 }
@@ -25,7 +29,7 @@ export interface DevStack {
  * (agents and CI) and the service with an example config, all on this machine. The service reaches the emulator
  * only through the standard AWS_ENDPOINT_URL and credential environment variables, as it would reach AWS.
  */
-export async function startDev(opts: { port?: number; awsPort?: number; issuerPort?: number; env?: NodeJS.ProcessEnv } = {}): Promise<DevStack> {
+export async function startDev(opts: { port?: number; awsPort?: number; issuerPort?: number; gatewayPort?: number; env?: NodeJS.ProcessEnv } = {}): Promise<DevStack> {
   const env = opts.env ?? process.env;
   const redis: DevRedis = await devRedis(env);
   const state = loadLocalAwsState(EXAMPLE_STATE);
@@ -57,8 +61,10 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
       operators: { groups: ['secops'] },
       templatesDir: path.join(ROOT, 'policies', 'templates'),
       sessions: { defaultDurationSeconds: 900, maxDurationSeconds: 3600 },
+      // Gateway delivery, forwarding to the emulator (AWS_ENDPOINT_URL below); a fresh server key per run.
+      gateway: { enabled: true, port: opts.gatewayPort ?? 4601, host: '127.0.0.1' },
     },
-    { PORT: env.PORT },
+    { PORT: env.PORT, AWS_ENDPOINT_URL: aws.url, STS_VEND_GATEWAY_KEY: randomBytes(32).toString('base64url') },
   );
   const deps = await buildDeps(config);
   const reconciler = startDepsReconciler(deps);
@@ -66,6 +72,7 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const port = (server.address() as { port: number }).port;
   const serviceUrl = `http://127.0.0.1:${port}`;
+  const gateway = await startGateway(deps);
   const token = await corp.mint({ email: 'alice@example.com', groups: ['backend'], project: 'backend-api' }, { expiresInSeconds: 8 * 3600 });
 
   return {
@@ -74,8 +81,10 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
     aws,
     issuers: { corp, ci },
     serviceUrl,
-    banner: banner({ serviceUrl, awsUrl: aws.url, issuer: corp.issuer, token }),
+    gatewayUrl: gateway.url,
+    banner: banner({ serviceUrl, awsUrl: aws.url, gatewayUrl: gateway.url, issuer: corp.issuer, token }),
     stop: async () => {
+      await gateway.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await reconciler.stop();
@@ -87,7 +96,7 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
 }
 
 /** The walkthrough printed at start: every command is ready to paste. */
-export function banner(p: { serviceUrl: string; awsUrl: string; issuer: string; token: string }): string {
+export function banner(p: { serviceUrl: string; awsUrl: string; gatewayUrl: string; issuer: string; token: string }): string {
   const vend = `curl -s -X POST ${p.serviceUrl}/v1/vend -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"template":"s3-read-prefix","parameters":{"bucket":"backend-data","prefix":"reports/"}}'`;
   const toEnv = `node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")).credentials;console.log("export AWS_ACCESS_KEY_ID="+c.accessKeyId+" AWS_SECRET_ACCESS_KEY="+c.secretAccessKey+" AWS_SESSION_TOKEN="+c.sessionToken)'`;
   return [
@@ -109,7 +118,38 @@ export function banner(p: { serviceUrl: string; awsUrl: string; issuer: string; 
     `  aws --endpoint-url ${p.awsUrl} --region us-east-1 s3 cp s3://backend-data/exports/users.csv -`,
     `  aws --endpoint-url ${p.awsUrl} --region us-east-1 s3 rm s3://backend-data/reports/2026/q3.csv`,
     '',
+    ...gatewayWalkthrough(p),
   ].join('\n');
+}
+
+/**
+ * Gateway delivery: the shell holds only gateway credentials (no AWS secret); every call goes through the
+ * gateway, which checks, signs and logs it. Debian's AWS CLI 2.9 ignores AWS_ENDPOINT_URL, hence --endpoint-url.
+ */
+function gatewayWalkthrough(p: { serviceUrl: string; gatewayUrl: string }): string[] {
+  const vend = `curl -s -X POST ${p.serviceUrl}/v1/vend -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"template":"s3-write-prefix","parameters":{"bucket":"backend-data","prefix":"agent-out/"},"delivery":"gateway"}'`;
+  const toEnv = `node -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8")),g=b.gateway;console.log("unset AWS_SESSION_TOKEN; export AWS_ACCESS_KEY_ID="+g.accessKeyId+" AWS_SECRET_ACCESS_KEY="+g.secretAccessKey+" AWS_ENDPOINT_URL="+g.endpointUrl+" AWS_DEFAULT_REGION="+g.region+" SESSION="+b.sessionId)'`;
+  const gw = `aws --endpoint-url ${p.gatewayUrl}`;
+  return [
+    `Gateway delivery (gateway ${p.gatewayUrl}): the shell gets gateway credentials only, never an AWS secret;`,
+    'every call is checked against the session, signed by sts-vend and logged. Write, list, read back:',
+    '',
+    `  eval "$(${vend} | ${toEnv})"`,
+    `  echo hello | ${gw} s3 cp - s3://backend-data/agent-out/hello.txt`,
+    `  ${gw} s3 ls s3://backend-data/agent-out/`,
+    `  ${gw} s3 cp s3://backend-data/agent-out/hello.txt -`,
+    '',
+    'A delete, refused by the template\'s gateway rule before it reaches AWS; then the calls the session made:',
+    '',
+    `  ${gw} s3 rm s3://backend-data/agent-out/hello.txt`,
+    `  curl -s ${p.serviceUrl}/v1/sessions/$SESSION/calls -H "Authorization: Bearer $TOKEN"`,
+    '',
+    'End the session: the very next call is refused.',
+    '',
+    `  curl -s -X DELETE ${p.serviceUrl}/v1/sessions/$SESSION -H "Authorization: Bearer $TOKEN"`,
+    `  ${gw} s3 ls s3://backend-data/agent-out/`,
+    '',
+  ];
 }
 
 if (require.main === module) {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 
 /** One audit event: enough to join with CloudTrail (role session name, source identity, session id). Never a secret. */
 export interface AuditEvent {
-  event: 'vend' | 'refresh' | 'revoke' | 'session.end' | 'block.lift' | 'operator.read';
+  event: 'vend' | 'refresh' | 'revoke' | 'session.end' | 'block.lift' | 'operator.read' | 'gateway.call';
   outcome: 'allowed' | 'refused' | 'error' | 'applied' | 'pending';
   requestId: string;
   code?: string;

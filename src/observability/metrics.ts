@@ -14,6 +14,9 @@ export interface Metrics {
   revocations: Counter<'selector' | 'outcome'>;
   revocationApplySeconds: Histogram;
   pendingRoles: Gauge;
+  /** Gateway calls; `operation` only takes names the gateway identified, capped (gateway-metrics.ts). */
+  gatewayCalls: Counter<'service' | 'operation' | 'outcome'>;
+  gatewayDuration: Histogram<'service' | 'outcome'>;
 }
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -35,5 +38,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     revocations: new Counter({ name: 'sts_vend_revocations_total', help: 'Revocations by selector and outcome', labelNames: ['selector', 'outcome'], registers }),
     revocationApplySeconds: new Histogram({ name: 'sts_vend_revocation_apply_seconds', help: 'Time from revocation to AWS enforcement written', buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900], registers }),
     pendingRoles: new Gauge({ name: 'sts_vend_revocation_pending_roles', help: 'Roles whose revocation policy is not yet written', registers }),
+    gatewayCalls: new Counter({ name: 'sts_vend_gateway_calls_total', help: 'Gateway calls by service, operation and outcome (forwarded or the refusal)', labelNames: ['service', 'operation', 'outcome'], registers }),
+    gatewayDuration: new Histogram({ name: 'sts_vend_gateway_call_duration_seconds', help: 'Whole gateway call, checks and upstream answer', labelNames: ['service', 'outcome'], buckets: latencyBuckets, registers }),
   };
 }

@@ -41,6 +41,28 @@ export interface RevocationEffects {
   entriesByRole: Map<string, RevocationEntry[]>;
 }
 
+/**
+ * A checkpoint's verdict from its two replies (checkpointCommands): revoked when the record is gone, revoked or
+ * ended, or the session was created before a revocation of its developer, project, template or of all; else
+ * blocked while a block covers it; else ok.
+ */
+export function judgeSession(
+  s: { id: string; developer: string; project: string; template: string; createdAt: Date },
+  raw: string | null,
+  values: Array<string | null>,
+  nowMs: number,
+): SessionVerdict {
+  const revoked = scopeFields('r:', s);
+  const blocked = scopeFields('b:', s);
+  if (raw === null) return { verdict: 'revoked' };
+  const state = decodeRecord(s.id, raw).state;
+  if (state === 'revoked' || state === 'ended') return { verdict: 'revoked' };
+  const created = s.createdAt.getTime();
+  if (values.slice(0, revoked.length).some((v) => v !== null && created < Number(v))) return { verdict: 'revoked' };
+  const block = latestBlock(blocked, values.slice(revoked.length), nowMs);
+  return block ? { verdict: 'blocked', until: block.until } : { verdict: 'ok' };
+}
+
 /** Revocation records are kept this long (the audit log keeps them for good). */
 const RETENTION_MS = 90 * 24 * 3600 * 1000;
 
@@ -77,21 +99,16 @@ export class KillSwitchStore {
    * project, template or of all; else blocked while a block covers it; else ok.
    */
   async checkSession(s: { id: string; developer: string; project: string; template: string; createdAt: Date }): Promise<SessionVerdict> {
-    const revoked = scopeFields('r:', s);
-    const blocked = scopeFields('b:', s);
-    const [raw, values] = (await this.run(() =>
-      sendTogether(this.redis, [
-        ['get', this.keys.sessionRecord(s.id)],
-        ['hmget', this.keys.killSwitch, ...revoked, ...blocked],
-      ]),
-    )) as [string | null, Array<string | null>];
-    if (raw === null) return { verdict: 'revoked' };
-    const state = decodeRecord(s.id, raw).state;
-    if (state === 'revoked' || state === 'ended') return { verdict: 'revoked' };
-    const created = s.createdAt.getTime();
-    if (values.slice(0, revoked.length).some((v) => v !== null && created < Number(v))) return { verdict: 'revoked' };
-    const block = latestBlock(blocked, values.slice(revoked.length), this.nowMs());
-    return block ? { verdict: 'blocked', until: block.until } : { verdict: 'ok' };
+    const [raw, values] = (await this.run(() => sendTogether(this.redis, this.checkpointCommands(s)))) as [string | null, Array<string | null>];
+    return judgeSession(s, raw, values, this.nowMs());
+  }
+
+  /** The commands of one checkpoint (record, then the kill-switch fields), for a caller that pipelines more. */
+  checkpointCommands(s: { id: string; developer: string; project: string; template: string }): BatchCommand[] {
+    return [
+      ['get', this.keys.sessionRecord(s.id)],
+      ['hmget', this.keys.killSwitch, ...scopeFields('r:', s), ...scopeFields('b:', s)],
+    ];
   }
 
   /**

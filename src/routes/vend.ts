@@ -1,5 +1,7 @@
 import { Router, type Request } from 'express';
 import type { AppDeps } from '../deps';
+import { gatewayAccessKeyId, gatewaySecret } from '../gateway/gateway-key';
+import type { SessionRecord } from '../sessions/record';
 import { vendCredentials, type VendRequest } from '../vend/vend-credentials';
 import { authenticate, locals, validate } from './middleware';
 
@@ -12,6 +14,11 @@ export function vendRoutes(deps: AppDeps): Router {
     try {
       const { session, tags, credentials, containerToken } = await vendCredentials(deps, identity!, req.body as VendRequest, requestId);
       res.setHeader('Cache-Control', 'no-store');
+      if (session.delivery === 'gateway') {
+        res.json(gatewayAnswer(deps, session, tags));
+        stop({ outcome: 'allowed' });
+        return;
+      }
       res.json({
         sessionId: session.id,
         template: session.template,
@@ -53,4 +60,27 @@ export function publicUrl(deps: AppDeps, req: Request): string {
   const host = address.includes(':') ? `[${address}]` : address;
   const scheme = deps.config.server.tls ? 'https' : 'http';
   return `${scheme}://${host}:${localPort ?? deps.config.server.port}`;
+}
+
+/**
+ * A gateway vend answers gateway credentials and no AWS credential: the real ones stay in the service. The
+ * gateway credentials work until the session ends (`expiresAt` = `sessionExpiresAt`).
+ */
+function gatewayAnswer(deps: AppDeps, session: SessionRecord, tags: Record<string, string>): Record<string, unknown> {
+  const gw = deps.gateway!;
+  const accessKeyId = gatewayAccessKeyId(session.id);
+  const endsAt = session.sessionEndsAt ?? session.expiresAt;
+  return {
+    sessionId: session.id,
+    template: session.template,
+    roleArn: session.roleArn,
+    assumedRoleArn: session.assumedRoleArn,
+    roleSessionName: session.roleSessionName,
+    sourceIdentity: session.sourceIdentity,
+    tags,
+    expiresAt: endsAt,
+    sessionExpiresAt: endsAt,
+    packedPolicySize: session.packedPolicySize ?? 0,
+    gateway: { endpointUrl: gw.endpointUrl ?? '', accessKeyId, secretAccessKey: gatewaySecret(gw.key, accessKeyId), region: deps.config.aws.region },
+  };
 }

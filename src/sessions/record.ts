@@ -53,6 +53,8 @@ export interface SessionRecord {
   credentialSeconds?: number;
   /** SHA-256 (base64url) of the container authorization token; the token itself is never stored. */
   tokenHash?: string;
+  /** `gateway`: the agent holds gateway credentials only; the service signs its AWS calls (src/gateway). */
+  delivery?: 'gateway';
 }
 
 /** A session as the API shows it: the token hash is the service's business only. */
@@ -86,10 +88,10 @@ export function encodePending(rec: SessionRecord): string {
     Date.parse(rec.createdAt),
     rec.parameters,
   ];
-  // Optional tail, trailing nulls left off: refreshable sessions' [sessionEndsAtMs, credentialSeconds, tokenHash],
-  // an owner other than the subject, a raw claim other than the key.
+  // Optional tail, trailing nulls left off: refreshable sessions' [sessionEndsAtMs, credentialSeconds, tokenHash]
+  // (plus "g" for gateway delivery), an owner other than the subject, a raw claim other than the key.
   const tail: unknown[] = [
-    rec.sessionEndsAt ? [Date.parse(rec.sessionEndsAt), rec.credentialSeconds ?? 900, rec.tokenHash ?? null] : null,
+    rec.sessionEndsAt ? [Date.parse(rec.sessionEndsAt), rec.credentialSeconds ?? 900, rec.tokenHash ?? null, ...(rec.delivery === 'gateway' ? ['g'] : [])] : null,
     rec.owner === rec.subject ? null : rec.owner,
     rec.developerClaim === rec.developer ? null : rec.developerClaim,
   ];
@@ -144,6 +146,7 @@ export function decodeRecord(id: string, raw: string): SessionRecord {
     optional.sessionEndsAt = iso(refresh, 0);
     optional.credentialSeconds = num(refresh, 1);
     optional.tokenHash = str(refresh, 2);
+    if (refresh[3] === 'g') optional.delivery = 'gateway';
   }
   // A session has an assumed-role ARN once it is live (it then has an access key id).
   if (optional.accessKeyId !== undefined) {

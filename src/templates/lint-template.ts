@@ -5,6 +5,7 @@
  */
 import { minifyPolicy, validatePolicy } from '../policy/document';
 import { lintActions } from './lint-actions';
+import { lintGatewayRules } from './lint-gateway';
 import { lintParameters } from './lint-parameters';
 import { IDENTITY_PLACEHOLDERS, MAX_IDENTITY_LENGTH, fillPlaceholders, hasMalformedPlaceholder, placeholdersIn, walkStrings } from './placeholders';
 import type { TemplateSpec } from './types';
@@ -71,6 +72,7 @@ export async function lintTemplate(spec: TemplateSpec): Promise<TemplateLint> {
   problems.push(...params.problems);
   problems.push(...(await lintActions(spec.policy, { access: spec.access, allowWildcardActions: spec.allowWildcardActions === true })));
   problems.push(...lintPolicyArns(spec));
+  problems.push(...(await lintGatewayRules(spec)));
   // A parameter whose lint failed still gets a stand-in, so grammar problems are listed in the same pass.
   const sample = fillPlaceholders(spec.policy, (name) => SAMPLE_IDENTITY[name] ?? params.samples.get(name) ?? 'x');
   const checked = validatePolicy(sample, 'session');

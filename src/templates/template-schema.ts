@@ -19,6 +19,9 @@ const POLICY_ARN = '^arn:aws(-[a-z]+)*:iam::([0-9]{12}|aws):policy/([\\w+=,.@-]+
 // Projects become the `project` session tag and may be filled into a policy: a safe subset of the tag alphabet.
 const PROJECT = '^[A-Za-z0-9_./+@-]{1,256}$';
 
+// `service:Operation` with `*`/`?` allowed in the operation (src/gateway/rules.ts).
+const GATEWAY_RULE = '^[a-z0-9-]{2,32}:[A-Za-z0-9*?]{1,128}$';
+
 const names = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 256 } };
 
 const templateSchema = {
@@ -65,6 +68,17 @@ const templateSchema = {
       properties: {
         vendsPerMinute: { type: 'integer', minimum: 0 },
         liveSessionsPerDeveloper: { type: 'integer', minimum: 0 },
+        gatewayCallsPerSecond: { type: 'integer', minimum: 0 },
+      },
+    },
+    // Gateway delivery: operations refused (deny) or the only ones let through (allow), as service:Operation.
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        deny: { ...names, items: { type: 'string', pattern: GATEWAY_RULE } },
+        allow: { ...names, items: { type: 'string', pattern: GATEWAY_RULE } },
       },
     },
   },

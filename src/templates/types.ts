@@ -30,7 +30,9 @@ export interface TemplateSpec {
   policy: PolicyDocument;
   policyArns?: string[];
   allowWildcardActions?: boolean;
-  limits?: { vendsPerMinute?: number; liveSessionsPerDeveloper?: number };
+  limits?: { vendsPerMinute?: number; liveSessionsPerDeveloper?: number; gatewayCallsPerSecond?: number };
+  /** Rules the gateway applies to this template's gateway sessions (src/gateway/rules.ts). */
+  gateway?: { deny?: string[]; allow?: string[] };
 }
 
 /** A template after loading and linting: the spec plus its compiled parameter validator. */

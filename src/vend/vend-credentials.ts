@@ -19,8 +19,11 @@ export interface VendRequest {
   parameters?: Record<string, unknown>;
   project?: string;
   durationSeconds?: number;
-  /** `container`: a refreshable session served at /v1/credentials/{id} with a bearer of its own. */
-  delivery?: 'credentials' | 'container';
+  /**
+   * `container`: a refreshable session served at /v1/credentials/{id} with a bearer of its own. `gateway`: a
+   * refreshable session whose credentials stay in the service; the agent gets gateway credentials (src/gateway).
+   */
+  delivery?: 'credentials' | 'container' | 'gateway';
   sessionDurationSeconds?: number;
 }
 
@@ -84,7 +87,9 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
   const now = deps.now();
   const durationSeconds = credentialDuration(deps, template, req.durationSeconds);
   const container = req.delivery === 'container';
-  const sessionEndsAt = container ? new Date(now.getTime() + sessionLifetime(deps, template, durationSeconds, req.sessionDurationSeconds) * 1000) : undefined;
+  const gateway = req.delivery === 'gateway';
+  if (gateway && !deps.gateway) throw new ApiError(400, 'delivery_unavailable', 'body.delivery: gateway delivery is not enabled on this service', { details: { field: 'delivery' } });
+  const sessionEndsAt = container || gateway ? new Date(now.getTime() + sessionLifetime(deps, template, durationSeconds, req.sessionDurationSeconds) * 1000) : undefined;
   const id = newSessionId();
   const token = container ? randomBytes(32).toString('base64url') : undefined;
   const expiresAt = new Date(Math.max(now.getTime() + durationSeconds * 1000, sessionEndsAt?.getTime() ?? 0));
@@ -126,6 +131,7 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
     createdAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
     ...(sessionEndsAt && token ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, tokenHash: hashToken(token) } : {}),
+    ...(sessionEndsAt && gateway ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, delivery: 'gateway' as const } : {}),
   };
   // DESIGN.md step 4: the intent is durable before AWS is asked, or nothing is issued.
   await storeCall(deps, 'createPending', () => deps.sessions.createPending(session));
@@ -149,7 +155,7 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
   // If this write fails the credentials are dropped here, never returned: the pending record already lets the
   // kill switch find the session, and a caller cannot use what it never received.
   await recordIssued(deps, session, credentials, now);
-  if (container) deps.credentialCache.set(id, credentials);
+  if (container || gateway) deps.credentialCache.set(id, credentials);
   return {
     session: { ...session, state: 'live', accessKeyId: credentials.accessKeyId, assumedRoleArn: credentials.assumedRoleArn, issuedAt: now.toISOString(), packedPolicySize: credentials.packedPolicySize },
     tags: sessionTags(session),

@@ -16,7 +16,7 @@ describe('npm run dev walkthrough', () => {
   let dev: DevStack;
   beforeAll(async () => {
     redis = await startRedis();
-    dev = await startDev({ port: 0, awsPort: 0, issuerPort: 0, env: { REDIS_URL: redis.url } });
+    dev = await startDev({ port: 0, awsPort: 0, issuerPort: 0, gatewayPort: 0, env: { REDIS_URL: redis.url } });
   });
   afterAll(async () => {
     await dev?.stop();
@@ -65,4 +65,31 @@ describe('npm run dev walkthrough', () => {
       expect(denied.stderr).toMatch(/AccessDenied|Forbidden|403/);
     }
   });
+
+  it('the printed gateway walkthrough works with Debian\'s AWS CLI holding no AWS secret: write, list, read, a refused delete, the calls, and a cut-off', async () => {
+    const [token] = printed('export TOKEN=');
+    const evalGateway = printed('eval ').find((l) => l.includes('"delivery":"gateway"'))!;
+    const lines = dev.banner.split('\n').map((l) => l.trim());
+    const at = lines.indexOf(evalGateway);
+    const steps = lines.slice(at + 1).filter((l) => /^(aws|echo|curl) /.test(l));
+    expect(steps).toHaveLength(7);
+    // One shell, as a person pasting the lines would run them; each step's output is marked.
+    const script = [token, evalGateway, 'env | grep -c "^AWS_SESSION_TOKEN=" || true', ...steps.map((step, i) => `echo "== ${i}"; ${step} 2>&1; echo "== rc $?"`)].join('\n');
+    const env = { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}`, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_SESSION_TOKEN: 'a-parent-token' };
+    const { stdout } = await sh('sh', ['-c', script], { env });
+    const parts = stdout.split(/^== \d+\n/m).slice(1).map((p) => p.trim());
+    const rc = (p: string) => Number(/== rc (\d+)$/.exec(p)?.[1]);
+    expect(stdout.split('\n')[0]).toBe('0');
+    const [cp, ls, cat, rm, calls, end, after] = parts as [string, string, string, string, string, string, string];
+    expect(rc(cp)).toBe(0);
+    expect(ls).toContain('hello.txt');
+    expect(cat).toContain('hello');
+    expect(rc(rm)).not.toBe(0);
+    expect(rm).toContain('AccessDenied');
+    expect(calls).toContain('"operation":"s3:DeleteObject"');
+    expect(calls).toContain('"operation":"s3:PutObject"');
+    expect(rc(end)).toBe(0);
+    expect(rc(after)).not.toBe(0);
+    expect(after).toContain('AccessDenied');
+  }, 60_000);
 });

@@ -6,6 +6,7 @@ import { createApp } from '../../src/app';
 import { parseConfig, type Config } from '../../src/config';
 import { buildDeps, closeDeps, type AppDeps } from '../../src/deps';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer';
+import { startGateway, type RunningGateway } from '../../src/gateway/gateway-server';
 import { createLogger } from '../../src/observability/logger';
 import { startTestAws, type TestAws } from './local-aws';
 import { startRedis, type TestRedis } from './redis';
@@ -26,6 +27,8 @@ export interface TestStack {
   /** A corp token for alice (backend, backend-api) unless claims say otherwise. */
   token(claims?: Record<string, unknown>): Promise<string>;
   vend(body: Record<string, unknown>, token?: string): Promise<request.Response>;
+  /** The gateway listener, when the stack was started with `gateway: true`. */
+  gateway?: RunningGateway;
   /** The service goes away (its connections closed) as in a restart; Redis, the emulator and the issuers stay. */
   stopService(): Promise<void>;
   stop(): Promise<void>;
@@ -40,7 +43,12 @@ export interface StackOptions {
    * state the first one left. stop() then leaves them running; their owner stops them.
    */
   reuse?: { redis: TestRedis; aws: TestAws };
+  /** Enables gateway delivery with a test key, forwarding to the emulator, and starts its listener. */
+  gateway?: boolean;
 }
+
+/** The gateway server key of test stacks (any replica given it derives the same agent secrets). */
+export const TEST_GATEWAY_KEY = 'test-gateway-key-0123456789abcdef0123456789';
 
 /**
  * The real service in-process against real parts: its own redis-server, the local AWS emulator over HTTP,
@@ -63,8 +71,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     templatesDir: TEMPLATES_DIR,
     limits: { vendsPerMinute: 1000, liveSessionsPerDeveloper: 1000 },
   };
+  if (opts.gateway) raw.gateway = { enabled: true, port: 0, host: '127.0.0.1', endpoints: { default: aws.aws.url } };
   opts.configure?.(raw);
-  const config = parseConfig(raw);
+  const config = parseConfig(raw, opts.gateway ? { STS_VEND_GATEWAY_KEY: TEST_GATEWAY_KEY } : {});
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
@@ -83,14 +92,19 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     iamClientConfig: aws.clientConfig,
   });
   const app = createApp(deps);
+  const gateway = opts.gateway ? await startGateway(deps) : undefined;
   // Once only: quitting an ioredis client a second time leaves a handle open.
   let closing: Promise<void> | undefined;
-  const stopService = (): Promise<void> => (closing ??= closeDeps(deps));
+  const stopService = (): Promise<void> => (closing ??= (async () => {
+    await gateway?.close();
+    await closeDeps(deps);
+  })());
   const token = (claims: Record<string, unknown> = {}): Promise<string> =>
     corp.mint({ email: 'alice@example.com', groups: ['backend'], project: 'backend-api', ...claims });
   return {
     app,
     deps,
+    ...(gateway ? { gateway } : {}),
     config,
     aws,
     redis,

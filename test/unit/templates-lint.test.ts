@@ -68,6 +68,11 @@ describe('lint rules refuse a crafted bad template, naming file and field', () =
     ['read template with s3:Put*', read((t) => { t.allowWildcardActions = true; stmt(t).Action = ['s3:Put*']; }), `${ACTION0}: "s3:Put*" grants s3:`],
     ['NotAction in an Allow', withChange((t) => { delete stmt(t).Action; stmt(t).NotAction = ['s3:DeleteObject']; }), 'policy.Statement[0].NotAction: not allowed in an Allow statement'],
     ['NotResource in an Allow', withChange((t) => { delete stmt(t).Resource; stmt(t).NotResource = ['arn:aws:s3:::secret/*']; }), 'policy.Statement[0].NotResource: not allowed in an Allow statement'],
+    // gateway rules
+    ['gateway rule with a misspelt operation', withChange((t) => (t.gateway = { deny: ['s3:DeleteObjekt'] })), 'gateway.deny[0]: "s3:DeleteObjekt" names no s3 operation or IAM action'],
+    ['gateway rule for a service the gateway does not forward to', withChange((t) => (t.gateway = { allow: ['ec2:RunInstances'] })), 'gateway.allow[0]: the gateway does not forward to "ec2"'],
+    ['gateway glob matching nothing', withChange((t) => (t.gateway = { deny: ['s3:Frob*'] })), 'gateway.deny[0]: "s3:Frob*" names no s3 operation'],
+    ['gateway rule without an operation', withChange((t) => (t.gateway = { deny: ['s3'] })), 'gateway.deny[0]: must match pattern'],
     // IAM grammar of the rendered sample
     ['Sid that IAM refuses', withChange((t) => (stmt(t).Sid = 'read-objects')), 'policy.Statement[0].Sid must be alphanumeric'],
     ['Principal in a session policy', withChange((t) => (stmt(t).Principal = '*')), 'policy.Statement[0].Principal is not allowed in a session policy'],
@@ -107,6 +112,7 @@ describe('lint rules accept what they should', () => {
       t.parameters.required.push('region', 'maxKeys');
       t.policy.Statement.push({ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::{{bucket}}', Condition: { NumericLessThanEquals: { 's3:max-keys': '{{maxKeys}}' }, StringEquals: { 'aws:RequestedRegion': '{{region}}' } } });
     })],
+    ['gateway rules naming S3 operations, IAM actions and globs', withChange((t) => (t.gateway = { deny: ['s3:DeleteObject', 's3:DeleteObjects', 's3:PutBucket*'], allow: ['s3:ListObjectsV2', 's3:GetObject', 'sts:GetCallerIdentity', 'dynamodb:GetItem'] }))],
     ['an unreferenced free-text parameter', withChange((t) => (t.parameters.properties.ticket = { type: 'string', maxLength: 40 }))],
     ['a pattern allowing ".." (IAM matches resources literally)', setPattern('^[A-Za-z0-9][A-Za-z0-9/_.-]*/$')],
   ])('%s', async (_name, template) => {

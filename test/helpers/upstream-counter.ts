@@ -1,0 +1,43 @@
+/**
+ * A streaming pass-through in front of the emulator that counts what reaches it: the gateway's upstream points
+ * here, so a test can assert that a refused call forwarded nothing. Requests and answers are piped unchanged.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface UpstreamCounter {
+  url: string;
+  /** Target origin (set before the first request). */
+  target: string;
+  /** Every request that arrived: method, path and the access key id its signature names. */
+  requests: Array<{ method: string; path: string; accessKeyId?: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startUpstreamCounter(): Promise<UpstreamCounter> {
+  const agent = new http.Agent({ keepAlive: true });
+  const counter: UpstreamCounter = { url: '', target: '', requests: [], stop: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+    counter.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', ...(accessKeyId ? { accessKeyId } : {}) });
+    const t = new URL(counter.target);
+    const up = http.request({ hostname: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  counter.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  counter.stop = () =>
+    new Promise<void>((resolve) => {
+      agent.destroy();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return counter;
+}
