@@ -1,10 +1,13 @@
+import type { ApiErrorCode, ContainerErrorCode } from './error-codes';
+
 /**
- * One error type for everything the API answers. `code` is stable and documented in openapi.yaml;
+ * One error type for everything the API answers. `code` is one of the closed list in error-codes.ts (stable,
+ * and the enum in openapi.yaml);
  * `expose` decides whether `message` reaches the caller (client errors) or is replaced by a generic
  * text (server errors, whose cause is logged instead).
  */
 export class ApiError extends Error {
-  readonly code: string;
+  readonly code: ApiErrorCode | ContainerErrorCode;
   readonly status: number;
   readonly expose: boolean;
   /** Seconds a client should wait before retrying (429, 503). */
@@ -14,7 +17,7 @@ export class ApiError extends Error {
 
   constructor(
     status: number,
-    code: string,
+    code: ApiErrorCode | ContainerErrorCode,
     message: string,
     opts: { cause?: unknown; retryAfter?: number; details?: Record<string, unknown>; expose?: boolean } = {},
   ) {

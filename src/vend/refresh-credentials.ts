@@ -33,7 +33,7 @@ export async function checkpointSession(deps: AppDeps, sessionId: string, token:
   const verdict = await storeCall(deps, 'refresh.check', () =>
     deps.killSwitch.checkSession({ id: session.id, developer: session.developer, project: session.project, template: session.template, createdAt: new Date(session.createdAt) }),
   );
-  const refuse = (code: string, message: string, retryAfter?: number): never => {
+  const refuse = (code: 'SessionRevoked' | 'SessionBlocked' | 'SessionExpired', message: string, retryAfter?: number): never => {
     deps.credentialCache.delete(sessionId);
     audit(deps.logger, { event: 'refresh', outcome: 'refused', code, requestId, sessionId, developer: session.developer, template: session.template });
     throw new ApiError(403, code, message, retryAfter === undefined ? {} : { retryAfter });
