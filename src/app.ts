@@ -10,7 +10,7 @@ import { sessionRoutes } from './routes/sessions';
 import { templateRoutes } from './routes/templates';
 import { vendRoutes } from './routes/vend';
 
-/** Builds the HTTP app from its dependencies; reads no environment and never listens (STYLE habit 1). */
+/** Builds the HTTP app from its dependencies; reads no environment and never listens: main.ts, the dev server and the tests wire it. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');

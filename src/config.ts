@@ -60,7 +60,7 @@ const schema = {
       required: ['region'],
       properties: {
         region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
-        // aws-sts.md: when the service itself runs on an assumed role, every AssumeRole is chaining (1 h cap).
+        // docs/aws.md: when the service itself runs on an assumed role, every AssumeRole is chaining (1 h cap).
         roleChaining: { type: 'boolean', default: false },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
       },
@@ -120,7 +120,7 @@ const schema = {
       additionalProperties: false,
       default: {},
       properties: {
-        // aws-sts.md: DurationSeconds 900..43200.
+        // docs/aws.md: DurationSeconds 900..43200.
         defaultDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 900 },
         maxDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200, default: 3600 },
         graceSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },

@@ -27,7 +27,7 @@ export interface OpenApi {
 }
 
 /**
- * Compiles every request and response schema of openapi.yaml once, at start (STYLE habit 7). Components are
+ * Compiles every request and response schema of openapi.yaml once, at start. Components are
  * re-homed under `$defs` of one schema so `$ref`s resolve without teaching Ajv the OpenAPI document shape.
  */
 export function loadOpenApi(file: string = OPENAPI_FILE): OpenApi {

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, type FlattenedJWSInput, type JWTHeaderParameters, t
 import type { IssuerConfig } from '../config-types';
 import { authError } from './auth-errors';
 
-/** How hard we lean on an issuer's endpoints; every value pinned by the caller (STYLE habit 6). */
+/** How hard we lean on an issuer's endpoints; every value pinned by the caller. */
 export interface KeyFetchSettings {
   /** Timeout of one discovery or JWKS request. */
   fetchTimeoutMs: number;

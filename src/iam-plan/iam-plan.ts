@@ -140,7 +140,7 @@ export function iamPlan(config: Config, templates: LoadedTemplate[], opts: { ser
   const size = checked(policy, 'identity', 'service policy', problems);
   if (problems.length > 0) throw new IamPlanError(problems);
   if (size > LIMITS.managedPolicy) notes.push(`service policy is ${size} characters, over IAM's ${LIMITS.managedPolicy} for a managed policy; split it`);
-  // aws-sts.md: a service running on an assumed role chains every AssumeRole, and chaining caps sessions at 1 h.
+  // docs/aws.md: a service running on an assumed role chains every AssumeRole, and chaining caps sessions at 1 h.
   if (/:role\//.test(principalArn) && !config.aws.roleChaining) {
     notes.push('the service principal is a role, so every AssumeRole it makes is role chaining (at most 3600 s): set aws.roleChaining: true');
   }

@@ -36,7 +36,7 @@ export interface ApplyRolePolicyDeps {
 }
 
 export const REVOCATION_POLICY_NAME = 'sts-vend-revocations';
-// aws-sts.md: a role's inline policies share 10,240 non-white-space characters.
+// docs/aws.md: a role's inline policies share 10,240 non-white-space characters.
 const ROLE_INLINE_BUDGET = 10240;
 const LOCK_TTL_MS = 30_000;
 // How long a caller waits for another replica's apply of the same role before answering "pending".

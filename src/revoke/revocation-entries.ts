@@ -1,7 +1,7 @@
 /**
  * Revocation entries: what one target role's Deny policy must cover, as stored in Redis. Pure functions to merge,
  * expire and order them, and an oracle that says whether the entries deny a given session the way AWS would
- * evaluate the policy built from them (DESIGN.md, "The kill switch", layer 2).
+ * evaluate the policy built from them (README, "Kill switch", layer 2).
  */
 
 /** Session tag keys set on every vended session; the Deny statements condition on them. */

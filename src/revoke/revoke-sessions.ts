@@ -28,7 +28,7 @@ export const PROPAGATION_NOTE =
 const SELECTORS = ['sessionId', 'developer', 'project', 'template', 'all'] as const;
 
 /**
- * The kill switch (DESIGN.md): durable in Redis first (layer 1 refuses the scope at once), then a Deny on every
+ * The kill switch (README, "Kill switch"): durable in Redis first (layer 1 refuses the scope at once), then a Deny on every
  * role that can hold an affected session (layer 2). `state: 'ended'` is the owner ending their own session.
  */
 export async function revokeSessions(
@@ -91,7 +91,7 @@ async function revoke(
   progress.selector = selector;
   const now = deps.now();
   const { marginSeconds } = deps.config.killSwitch;
-  // aws-sts.md: a session issued before the revocation must be denied even if AWS's clock is behind ours. The
+  // docs/aws.md: a session issued before the revocation must be denied even if AWS's clock is behind ours. The
   // policy writes whole seconds rounded up, so the instant is that second everywhere: the layer-1 cut-off and the
   // settle block must end where the Deny does, or a vend in between gets credentials AWS already denies.
   const before = new Date(policyBefore(new Date(now.getTime() + marginSeconds * 1000).toISOString()));

@@ -102,7 +102,7 @@ export async function withCursor<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The one place errors become responses (STYLE habit 3): client errors say why, server errors say little. */
+/** The one place errors become responses: client errors say why, server errors say little. */
 export function errorHandler(deps: AppDeps) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = locals(res).requestId ?? 'unknown';

@@ -1,5 +1,5 @@
 /**
- * Step 2 of a vend (DESIGN.md): may this identity use this template, and for which project? Default deny: every
+ * Step 2 of a vend (README, "How a vend works"): may this identity use this template, and for which project? Default deny: every
  * dimension `allow` lists must match; a dimension it leaves out does not restrict.
  */
 import type { Identity } from '../auth/identity';

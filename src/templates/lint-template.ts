@@ -10,7 +10,7 @@ import { lintParameters } from './lint-parameters';
 import { IDENTITY_PLACEHOLDERS, MAX_IDENTITY_LENGTH, fillPlaceholders, hasMalformedPlaceholder, placeholdersIn, walkStrings } from './placeholders';
 import type { TemplateSpec } from './types';
 
-/** aws-sts.md: inline + managed session policies together <= 2048 characters of plaintext. */
+/** docs/aws.md: inline + managed session policies together <= 2048 characters of plaintext. */
 export const SESSION_POLICY_LIMIT = 2048;
 
 /** Identity values for the sample render (any valid value serves: only the grammar is checked). */
@@ -30,7 +30,7 @@ function grammarProblem(message: string): string {
   return /^(Statement|Version|Id)\b/.test(message) ? `policy.${message}` : `policy: ${message}`;
 }
 
-/** Managed session policies: same account as the role (aws-sts.md), and none on read templates (unverifiable). */
+/** Managed session policies: same account as the role (docs/aws.md), and none on read templates (unverifiable). */
 function lintPolicyArns(spec: TemplateSpec): string[] {
   const arns = spec.policyArns ?? [];
   const problems: string[] = [];

@@ -1,6 +1,6 @@
 /**
  * Loads every task template of a directory at start. A wrong template is a wrong setup, not a wrong request
- * (STYLE habit 5): every problem in every file is collected, each as `file: path.to.field: message`, and the
+ * (a wrong setup is not a wrong request): every problem in every file is collected, each as `file: path.to.field: message`, and the
  * service refuses to start with all of them listed at once.
  */
 import { readdir, readFile } from 'node:fs/promises';

@@ -9,7 +9,7 @@ const PLACEHOLDER = /\{\{([A-Za-z_][A-Za-z0-9_]*|identity\.(?:developer|project)
 export const IDENTITY_PLACEHOLDERS = ['identity.developer', 'identity.project'] as const;
 
 /**
- * Identity values are bounded by the session tag value limit (aws-sts.md: 0..256 chars), the same value the
+ * Identity values are bounded by the session tag value limit (docs/aws.md: 0..256 chars), the same value the
  * `developer` / `project` tags carry, so `{{identity.project}}` and `${aws:PrincipalTag/project}` agree.
  */
 export const MAX_IDENTITY_LENGTH = 256;
@@ -22,7 +22,7 @@ export const MAX_IDENTITY_LENGTH = 256;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const UNSAFE_VALUE_CHAR = /[*?${}"'`\\\u0000-\u001f\u007f-\u009f]|[^\u0000-\u00ff]/u;
 
-// aws-sts.md: tag values [\p{L}\p{Z}\p{N}_.:/=+\-@].
+// docs/aws.md: tag values [\p{L}\p{Z}\p{N}_.:/=+\-@].
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+@-]*$/u;
 
 /** A problem with an identity value filled into a policy, or undefined when it is safe to use. */

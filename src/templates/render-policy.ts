@@ -1,5 +1,5 @@
 /**
- * Step 3 of a vend (DESIGN.md): caller parameters, checked against the template's schema, are filled into the
+ * Step 3 of a vend (README, "How a vend works"): caller parameters, checked against the template's schema, are filled into the
  * parsed policy document, which is then checked again as an IAM session policy and against the STS limits.
  */
 import { ApiError } from '../errors';

@@ -1,6 +1,6 @@
 /**
  * The JSON Schema of a template file and the one Ajv instance that compiles it and every template's parameter
- * schema (STYLE habit 7: compiled once, at start). Strict mode turns a misspelt keyword in a parameter schema
+ * schema, compiled once, at start. Strict mode turns a misspelt keyword in a parameter schema
  * (`patern:`) into a load error instead of a silently unchecked parameter.
  */
 import Ajv, { type ErrorObject } from 'ajv';
@@ -33,7 +33,7 @@ const templateSchema = {
     description: { type: 'string', minLength: 1, maxLength: 1024 },
     roleArn: { type: 'string', maxLength: 2048, pattern: ROLE_ARN },
     access: { type: 'string', enum: ['read', 'write'] },
-    // aws-sts.md: DurationSeconds 900..43200.
+    // docs/aws.md: DurationSeconds 900..43200.
     maxDurationSeconds: { type: 'integer', minimum: 900, maximum: 43200 },
     // How long a refreshable (container-delivered) session of this template may keep refreshing.
     maxSessionDurationSeconds: { type: 'integer', minimum: 900, maximum: 86400 },
@@ -59,7 +59,7 @@ const templateSchema = {
     parameters: { type: 'object' },
     // The IAM grammar is checked by validatePolicy once placeholders are filled with sample values.
     policy: { type: 'object', required: ['Version', 'Statement'], properties: { Version: {}, Statement: {} } },
-    // aws-sts.md: up to 10 managed session policy ARNs.
+    // docs/aws.md: up to 10 managed session policy ARNs.
     policyArns: { type: 'array', maxItems: 10, uniqueItems: true, items: { type: 'string', pattern: POLICY_ARN } },
     allowWildcardActions: { type: 'boolean' },
     limits: {

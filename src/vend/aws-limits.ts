@@ -1,7 +1,7 @@
 import { sessionPolicyCharsetError } from '../policy/document';
 
 /**
- * AssumeRole's documented limits (../shared/reference/aws-sts.md, "AssumeRole parameters"), checked before the
+ * AssumeRole's documented limits (docs/aws.md, "AssumeRole parameters"), checked before the
  * call so a caller gets a clear 400 naming the field instead of an opaque AWS error. Identity strings are made
  * legal before they get here (src/auth/identity-key.ts); this is the last look.
  */
@@ -10,15 +10,15 @@ import { sessionPolicyCharsetError } from '../policy/document';
 const TAG_VALID = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 export const LIMITS = {
-  roleArn: { min: 20, max: 2048 }, // aws-sts.md: RoleArn 20..2048
-  roleSessionName: { min: 2, max: 64 }, // aws-sts.md: RoleSessionName 2..64
-  sourceIdentity: { min: 2, max: 64 }, // aws-sts.md: SourceIdentity 2..64
-  durationSeconds: { min: 900, max: 43200, chained: 3600 }, // aws-sts.md: DurationSeconds, role chaining cap
-  policyChars: 2048, // aws-sts.md: inline + managed session policies <= 2048 chars
-  policyArns: 10, // aws-sts.md: up to 10 managed policy ARNs
-  tags: 50, // aws-sts.md: <= 50 tags, <= 50 transitive keys
-  tagKey: 128, // aws-sts.md: key 1..128
-  tagValue: 256, // aws-sts.md: value 0..256
+  roleArn: { min: 20, max: 2048 }, // docs/aws.md: RoleArn 20..2048
+  roleSessionName: { min: 2, max: 64 }, // docs/aws.md: RoleSessionName 2..64
+  sourceIdentity: { min: 2, max: 64 }, // docs/aws.md: SourceIdentity 2..64
+  durationSeconds: { min: 900, max: 43200, chained: 3600 }, // docs/aws.md: DurationSeconds, role chaining cap
+  policyChars: 2048, // docs/aws.md: inline + managed session policies <= 2048 chars
+  policyArns: 10, // docs/aws.md: up to 10 managed policy ARNs
+  tags: 50, // docs/aws.md: <= 50 tags, <= 50 transitive keys
+  tagKey: 128, // docs/aws.md: key 1..128
+  tagValue: 256, // docs/aws.md: value 0..256
 } as const;
 
 export interface AssumeRoleInput {
@@ -50,7 +50,7 @@ export function checkAssumeRoleInput(input: AssumeRoleInput, opts: { roleChainin
     problems.push(`durationSeconds: ${input.durationSeconds} outside ${LIMITS.durationSeconds.min}..${maxDuration}`);
   }
   if (input.policy.length > LIMITS.policyChars) problems.push(`policy: ${input.policy.length} chars, limit ${LIMITS.policyChars}`);
-  // aws-sts.md: session policy characters \u0009 \u000A \u000D \u0020-\u00FF.
+  // docs/aws.md: session policy characters \u0009 \u000A \u000D \u0020-\u00FF.
   const charset = sessionPolicyCharsetError(input.policy);
   if (charset) problems.push(`policy: ${charset}`);
   if (input.policyArns.length > LIMITS.policyArns) problems.push(`policyArns: ${input.policyArns.length}, limit ${LIMITS.policyArns}`);
@@ -59,7 +59,7 @@ export function checkAssumeRoleInput(input: AssumeRoleInput, opts: { roleChainin
   const lower = new Set<string>();
   for (const key of keys) {
     const value = input.tags[key] ?? '';
-    // aws-sts.md: keys are case-insensitive, no aws: prefix.
+    // docs/aws.md: keys are case-insensitive, no aws: prefix.
     if (lower.has(key.toLowerCase())) problems.push(`tags.${key}: duplicate key (keys are case-insensitive)`);
     lower.add(key.toLowerCase());
     if (/^aws:/i.test(key)) problems.push(`tags.${key}: the aws: prefix is reserved`);

@@ -56,7 +56,7 @@ export async function refreshCredentials(deps: AppDeps, sessionId: string, token
   const now = deps.now();
   const cached = deps.credentialCache.get(sessionId, now, REUSE_MARGIN_MS);
   if (cached) return cached;
-  // The last credential may outlive the session by at most AWS's 900 s floor (aws-sts.md: DurationSeconds).
+  // The last credential may outlive the session by at most AWS's 900 s floor (docs/aws.md: DurationSeconds).
   const remaining = Math.ceil((endsAt.getTime() - now.getTime()) / 1000);
   const duration = Math.max(LIMITS.durationSeconds.min, Math.min(session.credentialSeconds ?? LIMITS.durationSeconds.min, remaining));
   const credentials = await issueForSession(deps, session, duration);

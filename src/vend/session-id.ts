@@ -6,7 +6,7 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9]{12}$/;
 
 /**
  * A session id: 12 base62 characters (~71 bits, unbiased by rejection sampling). Short on purpose: the kill
- * switch lists revoked ids inside one role's 10,240-character inline policy budget (aws-sts.md), so every
+ * switch lists revoked ids inside one role's 10,240-character inline policy budget (docs/aws.md), so every
  * character saved is room for more revoked sessions (500 ids fit in ~7,500 characters).
  */
 export function newSessionId(): string {

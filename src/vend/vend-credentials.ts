@@ -36,7 +36,7 @@ export interface VendResult {
 }
 
 /**
- * The story of one vend (DESIGN.md): authorize the template, render its policy, reserve a slot, record the
+ * The story of one vend (README, "How a vend works"): authorize the template, render its policy, reserve a slot, record the
  * session as pending, call AssumeRole, record it live. Redis failing at any step before the answer means no
  * credentials leave the service.
  */
@@ -133,7 +133,7 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
     ...(sessionEndsAt && token ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, tokenHash: hashToken(token) } : {}),
     ...(sessionEndsAt && gateway ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, delivery: 'gateway' as const } : {}),
   };
-  // DESIGN.md step 4: the intent is durable before AWS is asked, or nothing is issued.
+  // Step 5 of a vend: the intent is durable before AWS is asked, or nothing is issued.
   await storeCall(deps, 'createPending', () => deps.sessions.createPending(session));
   // Kill switch layer 1 (one round trip), after the pending record so a revocation racing this vend either
   // finds the session or has already written the block this reads.
@@ -164,7 +164,7 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
   };
 }
 
-/** min(request or default, template max, config max); AWS's floor is 900 s (aws-sts.md: DurationSeconds). */
+/** min(request or default, template max, config max); AWS's floor is 900 s (docs/aws.md: DurationSeconds). */
 function credentialDuration(deps: AppDeps, template: LoadedTemplate, requested?: number): number {
   const s = deps.config.sessions;
   const cap = Math.min(template.maxDurationSeconds, s.maxDurationSeconds, deps.config.aws.roleChaining ? LIMITS.durationSeconds.chained : LIMITS.durationSeconds.max);

@@ -9,7 +9,7 @@ export interface ProtectedRoute {
 }
 
 /**
- * The checks every protected route must pass (STYLE habit 10): each refused token is a 401 with its code,
+ * The checks every protected route must pass : each refused token is a 401 with its code,
  * and the answer carries no credentials and does not echo the token.
  */
 export function runCommonAuthTests(getStack: () => TestStack, routes: ProtectedRoute[]): void {

@@ -7,7 +7,7 @@ import {
   type TestIssuer,
 } from '../helpers/test-issuer';
 
-// The JWT attack table (DESIGN.md, testing): each hostile token is refused with its own stable code,
+// The JWT attack table: each hostile token is refused with its own stable code,
 // through a real dev issuer serving discovery and JWKS over HTTP.
 const clock = testClock();
 let corp: TestIssuer;

@@ -88,7 +88,7 @@ describe('500 single-session revocations on one role', () => {
     const docs = await rolePolicies();
     expect([...docs.keys()].sort()).toEqual(['s3-access', 'sts-vend-revocations']);
     expect(answers.filter((r) => r.body.roles[0]?.compacted)).toEqual([]);
-    // aws-sts.md: a role's inline policies share 10,240 characters, white space not counted.
+    // docs/aws.md: a role's inline policies share 10,240 characters, white space not counted.
     const total = [...docs.values()].reduce((n, doc) => n + nonWhitespaceLength(doc), 0);
     expect(total).toBeLessThanOrEqual(10240);
 

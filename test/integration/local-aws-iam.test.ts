@@ -1,7 +1,7 @@
 /**
  * The emulator's IAM through the real SDK v3 over HTTP: each role and inline-policy operation, the 10,240-char
  * aggregate limit, grammar errors, and authorization of calls made with session credentials (the revocation
- * Deny shapes of reference/aws-sts.md: a session tag, and aws:TokenIssueTime).
+ * Deny shapes of docs/aws.md: a session tag, and aws:TokenIssueTime).
  */
 import {
   CreateRoleCommand,

@@ -1,5 +1,5 @@
 /**
- * The emulator's STS through the real SDK v3 over HTTP: every AssumeRole limit of reference/aws-sts.md rejected
+ * The emulator's STS through the real SDK v3 over HTTP: every AssumeRole limit of docs/aws.md rejected
  * with AWS's error code, the edge values accepted, trust-policy conditions, role chaining, the credentials it
  * issues, and request signing.
  */
@@ -57,7 +57,7 @@ beforeEach(() => {
 
 const assume = (input: Partial<AssumeRoleCommandInput>) => stsClient(env).send(new AssumeRoleCommand(validAssumeRole(input)));
 
-describe('AssumeRole limits (reference/aws-sts.md)', () => {
+describe('AssumeRole limits (docs/aws.md)', () => {
   const rejected: Array<[string, Partial<AssumeRoleCommandInput>, string]> = [
     ['RoleArn shorter than 20', { RoleArn: 'arn:aws:iam::1:role' }, 'ValidationError'],
     ['RoleArn longer than 2048', { RoleArn: roleArn('r'.repeat(2049)) }, 'ValidationError'],

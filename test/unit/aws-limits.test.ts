@@ -11,7 +11,7 @@ const valid: AssumeRoleInput = {
   sourceIdentity: 'alice@example.com',
 };
 
-describe('checkAssumeRoleInput (aws-sts.md, AssumeRole parameters)', () => {
+describe('checkAssumeRoleInput (docs/aws.md, AssumeRole parameters)', () => {
   it('accepts a valid input, including values at the limits', () => {
     expect(checkAssumeRoleInput(valid, { roleChaining: false })).toEqual([]);
     const edges = { ...valid, roleSessionName: 'a'.repeat(64), sourceIdentity: 'ab', durationSeconds: 43200, policy: 'x'.repeat(2048) };

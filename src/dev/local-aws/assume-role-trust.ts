@@ -1,7 +1,7 @@
 /**
  * Whether the caller may assume the role: the role's trust policy, evaluated for every action the request
  * needs (sts:AssumeRole, plus sts:TagSession with tags, plus sts:SetSourceIdentity with a source identity),
- * and for a calling session its own policies too. reference/aws-sts.md, "What the caller (this service) needs".
+ * and for a calling session its own policies too. docs/aws.md, "What the caller (this service) needs".
  */
 import { accessDenied } from './aws-error';
 import type { AssumeRoleRequest } from './assume-role-params';
@@ -14,9 +14,9 @@ import type { RoleRecord, World } from './world';
 /** The actions a request needs on the role's trust policy. */
 export function requiredActions(req: AssumeRoleRequest, inherited: Inherited, sourceIdentity: string | undefined): string[] {
   const actions = ['sts:AssumeRole'];
-  // aws-sts.md: sts:TagSession for Tags (inherited transitive tags are passed on, so they need it too).
+  // docs/aws.md: sts:TagSession for Tags (inherited transitive tags are passed on, so they need it too).
   if (req.tags.length > 0 || req.transitiveTagKeys.length > 0 || inherited.transitiveTagKeys.length > 0) actions.push('sts:TagSession');
-  // aws-sts.md: SourceIdentity needs sts:SetSourceIdentity (also when inherited through chaining).
+  // docs/aws.md: SourceIdentity needs sts:SetSourceIdentity (also when inherited through chaining).
   if (sourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
   return actions;
 }

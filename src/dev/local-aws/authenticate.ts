@@ -81,7 +81,7 @@ export function authenticate(req: IncomingMessage, auth: ParsedAuthorization | u
   }
   if (user) return { isSession: false, accountId: world.accountId, accessKeyId: auth.accessKeyId, principalArn: user.arn, user };
   const s = session as IssuedSession;
-  // aws-sts.md: ExpiredTokenException (400) when the caller's own credentials expired.
+  // docs/aws.md: ExpiredTokenException (400) when the caller's own credentials expired.
   if (now.getTime() >= s.expiresAt.getTime()) throw authError(service, 'expired');
   return { isSession: true, accountId: s.accountId, accessKeyId: s.accessKeyId, principalArn: s.assumedRoleArn, session: s };
 }

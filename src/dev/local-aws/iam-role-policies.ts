@@ -9,19 +9,19 @@ import { requireRole } from './iam-roles';
 import type { QueryRequest } from './query-service';
 import type { XmlObject } from './xml';
 
-// aws-sts.md: PolicyName 1..128 chars [\w+=,.@-]+.
+// docs/aws.md: PolicyName 1..128 chars [\w+=,.@-]+.
 const POLICY_NAME_PATTERN = '[\\w+=,.@-]+';
 // The IAM service model's policyDocumentType: tab, LF, CR and U+0020-U+00FF only. A Cyrillic or any other letter
 // above U+00FF in a document (say, in a tag value a Deny names) fails the whole PutRolePolicy.
 const POLICY_DOCUMENT_PATTERN = '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+';
-// aws-sts.md: inline policies of one role share 10,240 characters, white space not counted.
+// docs/aws.md: inline policies of one role share 10,240 characters, white space not counted.
 const ROLE_INLINE_AGGREGATE_MAX = 10240;
 
 function policyName(q: QueryRequest): string {
   const v = new Violations();
   const name = q.params.get('PolicyName');
   if (name === undefined) v.missing('policyName');
-  v.length(name, 'policyName', 1, 128); // aws-sts.md: PolicyName 1..128 chars
+  v.length(name, 'policyName', 1, 128); // docs/aws.md: PolicyName 1..128 chars
   v.pattern(name, 'policyName', POLICY_NAME_PATTERN);
   v.throwIfAny();
   return name as string;
@@ -40,7 +40,7 @@ export function putRolePolicy(q: QueryRequest): undefined {
   if (!parsed.ok) throw new AwsError(400, 'MalformedPolicyDocument', `Syntax errors in policy: ${parsed.errors.join('; ')}`);
   let total = nonWhitespaceLength(text as string);
   for (const [other, p] of role.inline) if (other !== name) total += nonWhitespaceLength(p.text);
-  // aws-sts.md: beyond 10,240 aggregate chars PutRolePolicy fails with LimitExceeded (409).
+  // docs/aws.md: beyond 10,240 aggregate chars PutRolePolicy fails with LimitExceeded (409).
   if (total > ROLE_INLINE_AGGREGATE_MAX) {
     throw new AwsError(409, 'LimitExceeded', `Maximum policy size of ${ROLE_INLINE_AGGREGATE_MAX} bytes exceeded for role ${role.name}`);
   }

@@ -58,7 +58,7 @@ export function createRole(q: QueryRequest): XmlObject {
   v.pattern(path, 'path', PATH_PATTERN);
   v.length(doc, 'assumeRolePolicyDocument', 1, 131072);
   v.length(description, 'description', 0, 1000);
-  // aws-sts.md: a role's MaxSessionDuration is 3600..43200.
+  // docs/aws.md: a role's MaxSessionDuration is 3600..43200.
   v.range(maxSessionDuration, 'maxSessionDuration', 3600, 43200);
   v.throwIfAny();
   if (q.world.getRole(name as string)) throw new AwsError(409, 'EntityAlreadyExists', `Role with name ${name} already exists.`);

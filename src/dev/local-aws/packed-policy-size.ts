@@ -1,6 +1,6 @@
 /**
  * STS's `PackedPolicySize`: AWS packs the session policies and session tags into a compressed binary form with a
- * fixed budget and reports only the share used, as a percentage (reference/aws-sts.md, "Packed size"). The
+ * fixed budget and reports only the share used, as a percentage (docs/aws.md, "Packed size"). The
  * exact format is not published, so the emulator models it: the raw-deflated size of the minified inline policy
  * with the managed policy ARNs, plus the raw-deflated size of the tags (inherited transitive tags included), as a
  * share of a 2,048-byte budget, rounded up. It grows with policy and tag size; a full 2,048-char policy alone

@@ -22,7 +22,7 @@ function checkRole(problems: string[], where: string, r: unknown, accountId: unk
   }
   checkPolicy(problems, `${where}.trustPolicy`, r['trustPolicy'], 'trust');
   const max = r['maxSessionDuration'];
-  // aws-sts.md: a role's MaxSessionDuration is 3600..43200.
+  // docs/aws.md: a role's MaxSessionDuration is 3600..43200.
   if (max !== undefined && (!Number.isInteger(max) || (max as number) < 3600 || (max as number) > 43200)) {
     problems.push(`${where}.maxSessionDuration: an integer in 3600..43200`);
   }

@@ -1,5 +1,5 @@
 /**
- * STS AssumeRole: reads and checks the request (reference/aws-sts.md, "AssumeRole parameters"), evaluates the
+ * STS AssumeRole: reads and checks the request (docs/aws.md, "AssumeRole parameters"), evaluates the
  * trust policy, and issues a session whose tags, source identity, session policies and issue time every later
  * request is authorized with.
  */
@@ -43,7 +43,7 @@ export function assumeRole(world: World, caller: Caller, params: QueryParams, no
     tags,
     transitiveTagKeys,
   });
-  // aws-sts.md: PackedPolicySize over 100% fails with PackedPolicyTooLarge.
+  // docs/aws.md: PackedPolicySize over 100% fails with PackedPolicyTooLarge.
   if (size > 100) {
     throw new AwsError(400, 'PackedPolicyTooLarge', `Packed size of the session policies and session tags consumes ${size}% of the allotted space; reduce their size.`);
   }

@@ -6,7 +6,7 @@ import type { XmlObject } from './xml';
 
 /** Runs one STS action; returns the content of `<{Action}Result>`. */
 export function handleSts(q: QueryRequest): XmlObject {
-  // reference/aws-sts.md: STS throttling surfaces as `Throttling` ("Rate exceeded", 400).
+  // docs/aws.md: STS throttling surfaces as `Throttling` ("Rate exceeded", 400).
   if (q.faults.throttleSts()) throw new AwsError(400, 'Throttling', 'Rate exceeded');
   switch (q.action) {
     case 'AssumeRole':
