@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { loadOpenApi, type OpenApi } from './openapi';
 import { applyRolePolicy } from './revoke/apply-role-policy';
 import { KillSwitchStore, type RoleState } from './revoke/kill-switch-store';
+import { longestSessionSeconds } from './revoke/session-coverage';
 import { startReconciler, type Reconciler } from './revoke/reconciler';
 import { createRedis } from './sessions/redis-client';
 import { SessionStore } from './sessions/session-store';
@@ -114,11 +115,6 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     templates: new Map(templates.map((t) => [t.name, t])),
     openapi: loadOpenApi(),
   };
-}
-
-/** The longest any session can hold working credentials: a refreshable session plus its last credential. */
-export function longestSessionSeconds(config: Config): number {
-  return Math.max(config.sessions.maxDurationSeconds, config.sessions.maxSessionDurationSeconds + config.sessions.maxDurationSeconds);
 }
 
 /** The kill switch's background half (retries pending roles, prunes expired entries); one leader at a time. */

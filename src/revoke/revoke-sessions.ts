@@ -1,6 +1,6 @@
 import type { Identity } from '../auth/identity';
 import { resolveDeveloper, resolveProject, type DeveloperName } from '../auth/resolve-identity';
-import { longestSessionSeconds, type AppDeps } from '../deps';
+import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { SessionRecord } from '../sessions/session-store';
@@ -8,6 +8,7 @@ import { storeCall } from '../store-call';
 import { newSessionId } from '../vend/session-id';
 import type { RevocationRecord, RoleState, Selector } from './kill-switch-store';
 import { policyBefore, type RevocationEntry } from './revocation-entries';
+import { longestSessionSeconds } from './session-coverage';
 
 export interface RevokeRequest {
   sessionId?: string;

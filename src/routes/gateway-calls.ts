@@ -3,6 +3,7 @@ import { isOperator } from '../auth/operator';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { storeCall } from '../store-call';
+import { ownedBy } from './guards';
 import { authenticate, locals, validate } from './middleware';
 
 /**
@@ -14,8 +15,7 @@ export function gatewayCallRoutes(deps: AppDeps): Router {
   router.get('/v1/sessions/:id/calls', authenticate(deps), validate(deps, 'GET', '/v1/sessions/:id/calls'), async (req, res) => {
     const identity = locals(res).identity!;
     const session = await storeCall(deps, 'get', () => deps.sessions.get(String(req.params.id)));
-    const owner = session && session.issuer === identity.issuer && session.subject === identity.subject;
-    if (!session || !(owner || isOperator(identity, deps.config.operators))) throw new ApiError(404, 'session_not_found', 'no such session');
+    if (!session || !(ownedBy(session, identity) || isOperator(identity, deps.config.operators))) throw new ApiError(404, 'session_not_found', 'no such session');
     const limit = Number((req.query as Record<string, string | undefined>).limit ?? 100);
     const calls = deps.gateway && session.delivery === 'gateway' ? await storeCall(deps, 'gateway.calls', () => deps.gateway!.store.calls(session.id, limit)) : [];
     res.setHeader('Cache-Control', 'no-store');

@@ -1,31 +1,12 @@
-import { Router, type RequestHandler, type Response } from 'express';
-import { isOperator } from '../auth/operator';
+import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
-import type { RevocationRecord } from '../revoke/kill-switch-store';
 import { policyBefore } from '../revoke/revocation-entries';
-import { PROPAGATION_NOTE, revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
+import { revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
 import { storeCall } from '../store-call';
+import { auditRead, operatorOnly, revocationBody } from './guards';
 import { authenticate, locals, validate, withCursor } from './middleware';
-
-/** Everyone but operators gets 403 on these routes (issue: operators are identities matching `operators`). */
-export function operatorOnly(deps: AppDeps): RequestHandler {
-  return (_req, res, next) => {
-    if (!isOperator(locals(res).identity!, deps.config.operators)) {
-      throw new ApiError(403, 'operator_only', 'this route is for operators');
-    }
-    next();
-  };
-}
-
-/** Operator reads are audited too: who looked at what. */
-export function auditRead(deps: AppDeps, res: Response, what: string, query: Record<string, unknown> = {}): void {
-  const { identity, requestId } = locals(res);
-  audit(deps.logger, { event: 'operator.read', outcome: 'allowed', requestId, issuer: identity!.issuer, subject: identity!.subject, developer: identity!.developer, what, query });
-}
-
-export const revocationBody = (r: RevocationRecord): RevocationRecord & { note: string } => ({ ...r, note: PROPAGATION_NOTE });
 
 /** POST /v1/revoke and the revocation records; operators only. */
 export function revokeRoutes(deps: AppDeps): Router {

@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import type { Identity } from '../auth/identity';
 import { isOperator } from '../auth/operator';
 import { resolveDeveloper, resolveProject } from '../auth/resolve-identity';
 import type { AppDeps } from '../deps';
@@ -9,7 +8,7 @@ import type { SessionRecord, SessionState } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import { revokeSessions } from '../revoke/revoke-sessions';
 import { authenticate, locals, validate, withCursor } from './middleware';
-import { auditRead, operatorOnly, revocationBody } from './revoke';
+import { auditRead, operatorOnly, ownedBy, revocationBody } from './guards';
 
 /**
  * Sessions: operators list them; the owner (or an operator) reads one or ends it early. Anyone else learns
@@ -63,11 +62,6 @@ export function sessionRoutes(deps: AppDeps): Router {
     res.json(publicSession(session));
   });
   return router;
-}
-
-/** The caller vended it: same issuer and same owner (the subject, or the subject and the issuer's owner claims). */
-export function ownedBy(session: SessionRecord, identity: Identity): boolean {
-  return session.issuer === identity.issuer && session.owner === identity.owner;
 }
 
 function publicSession(rec: SessionRecord): PublicSession {

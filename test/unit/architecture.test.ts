@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The layering rules of docs/architecture.md, read off the source: every `import ... from '<relative>'` of every
+ * file under src/, resolved to a file. A rule that fails names the importing file and what it imports.
+ */
+const SRC = path.resolve(__dirname, '../../src');
+
+interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? files(file) : file.endsWith('.ts') ? [file] : [];
+  });
+}
+
+const edges: Edge[] = files(SRC).flatMap((file) => {
+  const text = readFileSync(file, 'utf8');
+  const found: Edge[] = [];
+  for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+'(\.[^']+)'/gms)) {
+    const target = path.resolve(path.dirname(file), m[3]!);
+    const to = [`${target}.ts`, path.join(target, 'index.ts')].find((f) => files(path.dirname(f)).includes(f)) ?? `${target}.ts`;
+    found.push({ from: path.relative(SRC, file), to: path.relative(SRC, to), typeOnly: Boolean(m[2]) });
+  }
+  // require('./x') in the package entry loads the server lazily: a runtime edge like any import.
+  for (const m of text.matchAll(/require\('(\.[^']+)'\)/g)) found.push({ from: path.relative(SRC, file), to: `${path.relative(SRC, path.resolve(path.dirname(file), m[1]!))}.ts`, typeOnly: false });
+  return found;
+});
+
+const isDev = (f: string): boolean => f.startsWith(`dev${path.sep}`);
+const COMPOSITION_ROOTS = ['main.ts', 'index.ts', path.join('dev', 'dev-server.ts')];
+const ROUTE_SHARED = ['middleware.ts', 'guards.ts'].map((f) => path.join('routes', f));
+
+describe('architecture rules (docs/architecture.md)', () => {
+  it('reads a real import graph', () => {
+    expect(edges.length).toBeGreaterThan(300);
+    expect(edges).toContainEqual({ from: 'app.ts', to: path.join('routes', 'vend.ts'), typeOnly: false });
+  });
+
+  it('production code imports nothing of src/dev (the emulator, the dev issuer)', () => {
+    expect(edges.filter((e) => !isDev(e.from) && isDev(e.to))).toEqual([]);
+  });
+
+  it('no route imports another route: shared guards live in routes/guards.ts and routes/middleware.ts', () => {
+    const routeToRoute = edges.filter((e) => e.from.startsWith(`routes${path.sep}`) && e.to.startsWith(`routes${path.sep}`) && !ROUTE_SHARED.includes(e.to));
+    expect(routeToRoute).toEqual([]);
+  });
+
+  it('only the composition roots load deps.ts; everything else may name its types only', () => {
+    const runtime = edges.filter((e) => e.to === 'deps.ts' && !e.typeOnly && !COMPOSITION_ROOTS.includes(e.from));
+    expect(runtime).toEqual([]);
+  });
+
+  it('only the routes and the composition roots load express', () => {
+    const expressUsers = files(SRC)
+      .map((f) => path.relative(SRC, f))
+      .filter((f) => /^import (?!type)[^;]*from 'express'/m.test(readFileSync(path.join(SRC, f), 'utf8')));
+    const allowed = (f: string): boolean => f.startsWith(`routes${path.sep}`) || ['app.ts'].includes(f) || isDev(f) || f.startsWith(`gateway${path.sep}`) || f.startsWith(`console${path.sep}`);
+    expect(expressUsers.filter((f) => !allowed(f))).toEqual([]);
+  });
+
+  it('the client library agents import loads no server module', () => {
+    const client = edges.filter((e) => e.from.startsWith(`client${path.sep}`) && !e.typeOnly);
+    expect(client.length).toBeGreaterThan(3);
+    expect(client.filter((e) => !e.to.startsWith(`client${path.sep}`))).toEqual([]);
+  });
+});
