@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { propertyParams } from '../helpers/property';
 import {
   developerKey,
   IAM_DOCUMENT_CHARS,
@@ -112,8 +113,6 @@ describe('isWellFormedName (what an operator may type as a key)', () => {
 });
 
 describe('properties (fast-check)', () => {
-  const seed = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  beforeAll(() => console.log(`identity-key properties: fast-check seed ${seed} (FC_SEED=${seed} reproduces)`));
   const namespace = fc.constantFrom('', 'github', 'gitlab', 'ci-2');
   // Every kind of text: ASCII, Latin-1, anything in the BMP and beyond, long and short.
   const claim = fc.oneof(
@@ -133,7 +132,7 @@ describe('properties (fast-check)', () => {
           SOURCE_IDENTITY.test(si) && isWellFormedName(si, SOURCE_IDENTITY_RULE)
         );
       }),
-      { seed, numRuns: 2000 },
+      propertyParams('every key is legal and well formed', { numRuns: 2000 }),
     );
   });
 
@@ -144,12 +143,12 @@ describe('properties (fast-check)', () => {
         const sis = new Set(inputs.map(([n, c]) => sourceIdentityFor(n, c)));
         return keys.size === inputs.length && sis.size === inputs.length;
       }),
-      { seed, numRuns: 500 },
+      propertyParams('the identity key is injective', { numRuns: 500 }),
     );
   });
 
   it('keeps safe claims readable: a claim of the alphabet alone is its own key', () => {
     const safe = fc.stringOf(fc.constantFrom(...'abcXYZ019_.+@/-é'.split('')), { minLength: 1, maxLength: 256 });
-    fc.assert(fc.property(safe, (c) => developerKey('', c) === c), { seed, numRuns: 500 });
+    fc.assert(fc.property(safe, (c) => developerKey('', c) === c), propertyParams('safe claims are their own key', { numRuns: 500 }));
   });
 });
