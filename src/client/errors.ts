@@ -28,7 +28,7 @@ export const isStsVendError = (err: unknown): err is StsVendError => err instanc
  * Builds the error for a non-2xx answer from its body: the API shape `{"error": {code, message, requestId}}`
  * or the container-credentials shape `{Code, Message}`; anything else becomes `http_<status>`.
  */
-export function errorFromResponse(status: number, headers: Headers, bodyText: string): StsVendError {
+export function errorFromResponse(status: number, headers: { get(name: string): string | null }, bodyText: string): StsVendError {
   const retry = Number(headers.get('retry-after'));
   const opts = {
     requestId: headers.get('x-request-id') ?? undefined,

@@ -30,7 +30,7 @@ const CHECKPOINT_REUSE_MS = 1000;
  * An AWS SDK v3 credential provider backed by sts-vend: the first call vends a session with container
  * delivery; every later call is a checkpoint against the service (at most one a second) that serves the
  * credential it holds, fetching the session's next credential through the container URL only when this one
- * nears expiry. The expiration it reports is at most a few minutes ahead (src/client/reported-expiration.ts),
+ * nears expiry. The expiration it reports is at most a minute ahead (src/client/reported-expiration.ts),
  * so the SDK calls it before each AWS call and a revoked or blocked session fails that call (a StsVendError
  * whose `code` is the service's, e.g. `SessionRevoked`). When the session itself has expired, the next call
  * vends a new one. Concurrent calls share one request.

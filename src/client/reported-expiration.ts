@@ -3,17 +3,20 @@
  * `credential_process` output) reports as a credential's `Expiration`: the real expiry, but never more than
  * CHECKPOINT_SECONDS ahead. The SDKs decide when to refresh from this value alone:
  *
- * - botocore (boto3, the AWS CLI) refreshes before a call when less than 15 minutes are left and treats a
- *   failed refresh as fatal only when less than 10 minutes are left (its `_DEFAULT_ADVISORY_REFRESH_TIMEOUT`
- *   and `_DEFAULT_MANDATORY_REFRESH_TIMEOUT`); outside that window a refused refresh is a warning and it keeps
- *   the old credential.
- * - The AWS SDK for JavaScript v3 refreshes when less than 5 minutes are left.
+ * - botocore (boto3, the AWS CLI) refreshes before a call when less than 15 minutes are left, and a failed
+ *   refresh fails the call only when less than 10 minutes are left (`_DEFAULT_ADVISORY_REFRESH_TIMEOUT`,
+ *   `_DEFAULT_MANDATORY_REFRESH_TIMEOUT` in botocore/credentials.py); with more left, a refused refresh is a
+ *   warning and it keeps the old credential.
+ * - The AWS SDK for JavaScript v3's default chain refreshes in the background when less than 5 minutes are
+ *   left, swallowing failures, and blocks on a refresh (failing the call if it fails) only once the credential
+ *   it holds has expired.
  *
- * Four minutes is inside both windows, so every SDK asks again before each call and obeys a refusal: each ask
- * is a kill-switch checkpoint, and a revoked session fails at its next AWS call. The credential served is the
- * same real one (cached); only the reported expiry moves, so no ask costs an AssumeRole.
+ * One minute ahead: botocore's refresh before each call is mandatory, so a revoked session fails at its next
+ * call; the JavaScript default chain refreshes before each call too and stops within a minute. Each refresh
+ * is a kill-switch checkpoint served from the cached real credential, so none costs an AssumeRole. A minute also
+ * leaves room for a client clock a little behind or ahead of the service's.
  */
-export const CHECKPOINT_SECONDS = 240;
+export const CHECKPOINT_SECONDS = 60;
 
 export function reportedExpiration(real: Date, now: Date): Date {
   return new Date(Math.min(real.getTime(), now.getTime() + CHECKPOINT_SECONDS * 1000));

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { errorFromResponse, StsVendError } from './errors';
 import type {
   ContainerCredentials,
@@ -117,24 +119,39 @@ export class StsVendClient {
     return token;
   }
 
-  private async send<T>(url: URL, init: RequestInit): Promise<{ status: number; body: T }> {
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
-      text = await res.text();
-    } catch (err) {
-      // Only the origin, and the cause's code: no header or body of the request can reach the message.
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (err as Error).name;
-      throw new StsVendError(0, 'unreachable', `cannot reach ${url.origin} (${why})`, { cause: err });
-    }
-    if (!res.ok) throw errorFromResponse(res.status, res.headers, text);
-    try {
-      return { status: res.status, body: JSON.parse(text) as T };
-    } catch {
-      throw new StsVendError(res.status, 'bad_response', `the service answered HTTP ${res.status} with a body that is not JSON`);
-    }
+  /**
+   * One request over node:http(s) rather than fetch: credential_process starts a process for every AWS call, and
+   * loading fetch's HTTP stack costs each of them about 0.1 s.
+   */
+  private send<T>(url: URL, init: { method: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; body: T }> {
+    return new Promise((resolve, reject) => {
+      const unreachable = (err: NodeJS.ErrnoException): void =>
+        // Only the origin, and the cause's code: no header or body of the request can reach the message.
+        reject(new StsVendError(0, 'unreachable', `cannot reach ${url.origin} (${err.code ?? err.message})`, { cause: err }));
+      const headers = init.body === undefined ? init.headers : { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) };
+      const req = (url.protocol === 'https:' ? https : http).request(url, { method: init.method, headers, timeout: TIMEOUT_MS }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', unreachable);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          const header = (name: string): string | null => {
+            const v = res.headers[name.toLowerCase()];
+            return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+          };
+          if (status < 200 || status > 299) return reject(errorFromResponse(status, { get: header }, text));
+          try {
+            resolve({ status, body: JSON.parse(text) as T });
+          } catch {
+            reject(new StsVendError(status, 'bad_response', `the service answered HTTP ${status} with a body that is not JSON`));
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', unreachable);
+      req.end(init.body);
+    });
   }
 }
 

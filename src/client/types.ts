@@ -63,7 +63,7 @@ export interface ContainerCredentials {
   AccessKeyId: string;
   SecretAccessKey: string;
   Token: string;
-  /** RFC 3339 UTC: when to ask again. sts-vend reports at most a few minutes ahead (see reported-expiration.ts). */
+  /** RFC 3339 UTC: when to ask again. sts-vend reports at most a minute ahead (see reported-expiration.ts). */
   Expiration: string;
   /** sts-vend only: when the credential itself expires (later than Expiration). */
   CredentialExpiration?: string;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import { createApp } from '../app';
 import { parseConfig, type Config } from '../config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from '../deps';
@@ -14,6 +15,8 @@ export const EXAMPLE_STATE = path.join(ROOT, 'policies', 'local-aws-state.yaml')
 
 export interface DevStack {
   config: Config;
+  /** Where its Redis came from (REDIS_URL, a local one, or spawned) and the prefix of every key it writes. */
+  redis: { url: string; source: DevRedis['source']; keyPrefix: string };
   deps: AppDeps;
   aws: LocalAws;
   issuers: { corp: DevIssuer; ci: DevIssuer };
@@ -49,10 +52,13 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
 
+  // A prefix of its own for each run: a shared Redis (another developer's `npm run dev`, a test) never sees
+  // these keys, and stop() deletes exactly them.
+  const keyPrefix = `sv-dev-${randomBytes(4).toString('hex')}:`;
   const config = parseConfig(
     {
       server: { port: opts.port ?? 8080, host: '127.0.0.1' },
-      redis: { url: redis.url, keyPrefix: 'sv-dev:' },
+      redis: { url: redis.url, keyPrefix },
       aws: { region: state.region ?? 'us-east-1' },
       issuers: [
         { name: 'corp', issuer: corp.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', namespace: '', claims: { developer: 'email', project: 'project', groups: 'groups' } },
@@ -75,19 +81,22 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
   const gateway = await startGateway(deps);
   const token = await corp.mint({ email: 'alice@example.com', groups: ['backend'], project: 'backend-api' }, { expiresInSeconds: 8 * 3600 });
 
+  const redisInfo = { url: redactedUrl(redis.url), source: redis.source, keyPrefix };
   return {
     config,
+    redis: redisInfo,
     deps,
     aws,
     issuers: { corp, ci },
     serviceUrl,
     gatewayUrl: gateway.url,
-    banner: banner({ serviceUrl, awsUrl: aws.url, gatewayUrl: gateway.url, issuer: corp.issuer, token }),
+    banner: banner({ serviceUrl, awsUrl: aws.url, gatewayUrl: gateway.url, issuer: corp.issuer, token, redis: redisInfo }),
     stop: async () => {
       await gateway.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await reconciler.stop();
+      await deleteKeys(deps.redis as Redis, keyPrefix);
       await closeDeps(deps);
       await Promise.all([aws.stop(), corp.stop(), ci.stop()]);
       await redis.stop();
@@ -95,8 +104,46 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
   };
 }
 
+/**
+ * Deletes every key under the run's prefix (sessions, revocations, the kill-switch hash, the reconciler's
+ * queue: some of them have no TTL, as the service owns their cleanup), so a shared Redis is left as it was.
+ */
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/** A Redis URL without its password, for the banner. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return 'redis';
+  }
+}
+
+const REDIS_SOURCE: Record<DevRedis['source'], string> = {
+  REDIS_URL: 'from REDIS_URL',
+  local: 'the one answering on 127.0.0.1:6379',
+  spawned: 'a redis-server started for this run, in a temporary folder',
+};
+
 /** The walkthrough printed at start: every command is ready to paste. */
-export function banner(p: { serviceUrl: string; awsUrl: string; gatewayUrl: string; issuer: string; token: string }): string {
+export function banner(p: {
+  serviceUrl: string;
+  awsUrl: string;
+  gatewayUrl: string;
+  issuer: string;
+  token: string;
+  redis: { url: string; source: DevRedis['source']; keyPrefix: string };
+}): string {
   const vend = `curl -s -X POST ${p.serviceUrl}/v1/vend -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"template":"s3-read-prefix","parameters":{"bucket":"backend-data","prefix":"reports/"}}'`;
   const toEnv = `node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")).credentials;console.log("export AWS_ACCESS_KEY_ID="+c.accessKeyId+" AWS_SECRET_ACCESS_KEY="+c.secretAccessKey+" AWS_SESSION_TOKEN="+c.sessionToken)'`;
   return [
@@ -104,14 +151,18 @@ export function banner(p: { serviceUrl: string; awsUrl: string; gatewayUrl: stri
     'sts-vend is running locally (no AWS account involved):',
     `  service         ${p.serviceUrl}`,
     `  local AWS       ${p.awsUrl}   (STS, IAM, S3; example world in policies/local-aws-state.yaml)`,
-    `  dev OIDC issuer ${p.issuer}   (POST ${p.issuer}/token mints tokens)`,
+    `  dev OIDC issuer ${p.issuer}   (POST ${p.issuer}/token mints tokens, valid 10 minutes unless expiresInSeconds says otherwise)`,
+    `  redis           ${p.redis.url}   (${REDIS_SOURCE[p.redis.source]}; keys ${p.redis.keyPrefix}*, deleted at exit)`,
     '',
-    'Vend credentials for alice@example.com (group backend, project backend-api) to read backend-data/reports/:',
+    'Vend credentials for alice@example.com (group backend, project backend-api) to read backend-data/reports/',
+    '(the token below is valid 8 hours):',
     '',
     `  export TOKEN=${p.token}`,
     `  ${vend}`,
     '',
-    'Use them with the AWS CLI against the local S3 (the first works, the next two are AccessDenied):',
+    'Use them with the AWS CLI against the local S3. The policy allows GetObject and listing under reports/ only:',
+    'the first prints the file, the second fails with "(403) when calling the HeadObject operation: Forbidden",',
+    'the third with "(AccessDenied) when calling the DeleteObject operation":',
     '',
     `  eval "$(${vend} | ${toEnv})"`,
     `  aws --endpoint-url ${p.awsUrl} --region us-east-1 s3 cp s3://backend-data/reports/2026/q3.csv -`,

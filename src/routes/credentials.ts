@@ -12,7 +12,7 @@ import { locals } from './middleware';
  * provider's shape (`Code`/`Message` on refusal), not the service's error envelope, because the SDKs read it:
  *
  * - GET /v1/credentials/{id}: the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI). The
- *   `Expiration` it reports is at most a few minutes ahead (src/client/reported-expiration.ts), so every SDK
+ *   `Expiration` it reports is at most a minute ahead (src/client/reported-expiration.ts), so every SDK
  *   comes back before each call: each visit is a checkpoint served from this process's cached credential.
  * - GET /v1/credentials/{id}/checkpoint: the same checks, no credential; for clients that cache the credential
  *   themselves (`sts-vend credentials`, `sts-vend exec`) and only need to know the session is still good.

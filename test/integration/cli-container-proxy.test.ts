@@ -57,7 +57,7 @@ describe('the exec container-credentials endpoint', () => {
     await other.close();
   });
 
-  it('serves the held credential to the real SDK provider after a checkpoint, reporting an expiry a few minutes ahead', async () => {
+  it('serves the held credential to the real SDK provider after a checkpoint, reporting an expiry a minute ahead', async () => {
     const got = await sdk();
     expect(got).toMatchObject({ accessKeyId: 'ASIAHELD0001', secretAccessKey: 'secret', sessionToken: 'token' });
     const ahead = got.expiration!.getTime() - Date.now();

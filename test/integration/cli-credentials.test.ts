@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { CHECKPOINT_SECONDS } from '../../src/client/reported-expiration';
 import { CLI_ARGV, listen, runCli } from '../helpers/cli';
 import { startStack, type TestStack } from '../helpers/stack';
 
@@ -48,10 +49,10 @@ describe('sts-vend credentials', () => {
     expect(out.Version).toBe(1);
     const session = stack.aws.aws.admin.session(out.AccessKeyId)!;
     expect(session.tags).toMatchObject({ developer: 'alice@example.com', template: 's3-read-prefix' });
-    // Reported at most 4 minutes ahead, so botocore's refresh before each call is mandatory (obeyed when refused).
+    // Reported a minute ahead, so botocore's refresh before each call is mandatory (obeyed when refused).
     const expiration = Date.parse(out.Expiration);
-    expect(expiration).toBeLessThanOrEqual(Math.min(session.expiresAt.getTime(), Date.now() + 240_000));
-    expect(expiration).toBeGreaterThan(Date.now() + 200_000);
+    expect(expiration).toBeLessThanOrEqual(Math.min(session.expiresAt.getTime(), Date.now() + CHECKPOINT_SECONDS * 1000));
+    expect(expiration).toBeGreaterThan(Date.now() + CHECKPOINT_SECONDS * 1000 - 10_000);
   });
 
   it('--format env prints export lines and --format json the service answer', async () => {

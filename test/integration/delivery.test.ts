@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromHttp } from '@aws-sdk/credential-providers';
 import request from 'supertest';
+import { CHECKPOINT_SECONDS } from '../../src/client/reported-expiration';
 import { expectContract } from '../helpers/contract';
 import { startStack, type TestStack } from '../helpers/stack';
 
@@ -33,7 +34,7 @@ const vendContainer = async (extra: Record<string, unknown> = {}) => {
   const res = await request(base).post('/v1/vend').set('Authorization', `Bearer ${await token()}`).send({ ...read, delivery: 'container', sessionDurationSeconds: 7200, ...extra });
   expect(res.status).toBe(200);
   expectContract(res, 'POST', '/v1/vend');
-  return res.body as { sessionId: string; expiresAt: string; sessionExpiresAt: string; container: { url: string; authorizationToken: string }; credentials: { accessKeyId: string } };
+  return res.body as { sessionId: string; expiresAt: string; sessionExpiresAt: string; container: { url: string; authorizationToken: string }; credentials: { accessKeyId: string; expiration: string } };
 };
 const provider = (url: string, token: string) => fromHttp({ awsContainerCredentialsFullUri: url, awsContainerAuthorizationToken: token, maxRetries: 0 });
 const getObject = (creds: ReturnType<typeof provider>, key: string) =>
@@ -74,6 +75,61 @@ describe('container delivery', () => {
     const record = await request(base).get(`/v1/sessions/${v.sessionId}`).set('Authorization', `Bearer ${await token()}`);
     expect(record.body.accessKeyId).toBe(second.body.AccessKeyId);
     expect(record.body.tokenHash).toBeUndefined();
+  });
+
+  it('reports an Expiration at most a minute ahead (inside botocore\'s mandatory window) and the real one beside it, with no AssumeRole per visit', async () => {
+    clock = Date.now(); // earlier tests moved the service clock past this credential's real (emulator) expiry
+    const v = await vendContainer();
+    const before = stack.aws.aws.admin.sessions().length;
+    for (let i = 0; i < 5; i++) {
+      const res = await request(base).get(`/v1/credentials/${v.sessionId}`).set('Authorization', v.container.authorizationToken);
+      expect(res.body.AccessKeyId).toBe(v.credentials.accessKeyId);
+      expect(Date.parse(res.body.Expiration)).toBeLessThanOrEqual(clock + CHECKPOINT_SECONDS * 1000);
+      expect(Date.parse(res.body.Expiration)).toBeGreaterThan(clock + CHECKPOINT_SECONDS * 1000 - 2000);
+      expect(Date.parse(res.body.CredentialExpiration)).toBe(Math.floor(Date.parse(v.credentials.expiration) / 1000) * 1000);
+      clock += 60_000;
+    }
+    expect(stack.aws.aws.admin.sessions().length).toBe(before);
+  });
+
+  it('a session lasts the configured default (one hour) unless the vend asks otherwise', async () => {
+    const res = await request(base).post('/v1/vend').set('Authorization', `Bearer ${await token()}`).send({ ...read, delivery: 'container' });
+    expect(res.status).toBe(200);
+    expect(Date.parse(res.body.sessionExpiresAt) - clock).toBe(3600_000);
+  });
+
+  it('GET .../checkpoint checks the session without issuing anything, and refuses it once revoked', async () => {
+    const v = await vendContainer();
+    const before = stack.aws.aws.admin.sessions().length;
+    const check = () => request(base).get(`/v1/credentials/${v.sessionId}/checkpoint`).set('Authorization', v.container.authorizationToken);
+    clock += 11 * 60_000; // the credential is near expiry: a refresh would re-issue, a checkpoint does not
+    const ok = await check();
+    expectContract(ok, 'GET', '/v1/credentials/:id/checkpoint');
+    expect(ok.body).toEqual({ SessionId: v.sessionId, State: 'live', SessionExpiration: v.sessionExpiresAt.replace(/\.\d{3}Z$/, 'Z') });
+    expect(ok.headers['cache-control']).toBe('no-store');
+    expect(stack.aws.aws.admin.sessions().length).toBe(before);
+    const wrong = await request(base).get(`/v1/credentials/${v.sessionId}/checkpoint`).set('Authorization', 'x'.repeat(43));
+    expect({ status: wrong.status, code: wrong.body.Code }).toEqual({ status: 401, code: 'InvalidToken' });
+    const ops = await token({ email: 'ops@example.com', groups: ['secops'] });
+    await request(base).post('/v1/revoke').set('Authorization', `Bearer ${ops}`).send({ sessionId: v.sessionId, reason: 'checkpoint test' });
+    const refused = await check();
+    expectContract(refused, 'GET', '/v1/credentials/:id/checkpoint');
+    expect({ status: refused.status, code: refused.body.Code }).toEqual({ status: 403, code: 'SessionRevoked' });
+  });
+
+  it('DELETE ends the session with its own token, once; the credential is then refused', async () => {
+    const v = await vendContainer();
+    const end = () => request(base).delete(`/v1/credentials/${v.sessionId}`).set('Authorization', v.container.authorizationToken);
+    const wrong = await request(base).delete(`/v1/credentials/${v.sessionId}`).set('Authorization', 'x'.repeat(43));
+    expect(wrong.status).toBe(401);
+    const first = await end();
+    expectContract(first, 'DELETE', '/v1/credentials/:id');
+    expect(first.body).toEqual({ SessionId: v.sessionId, State: 'ended', Pending: false });
+    expect((await stack.deps.sessions.get(v.sessionId))?.state).toBe('ended');
+    const again = await end();
+    expect(again.body).toEqual({ SessionId: v.sessionId, State: 'ended', Pending: false });
+    const refresh = await request(base).get(`/v1/credentials/${v.sessionId}`).set('Authorization', v.container.authorizationToken);
+    expect({ status: refresh.status, code: refresh.body.Code }).toEqual({ status: 403, code: 'SessionRevoked' });
   });
 
   it('refuses a wrong or missing token with the provider shape the SDK reports', async () => {
