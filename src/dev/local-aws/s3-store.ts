@@ -63,6 +63,11 @@ export class BucketStore {
     return 'created';
   }
 
+  /** The store's clock (object and upload times). */
+  now(): Date {
+    return this.opts.now();
+  }
+
   bucket(name: string): StoredBucket | undefined {
     return this.buckets.get(name);
   }
@@ -86,13 +91,14 @@ export class BucketStore {
     bucketName: string,
     key: string,
     body: Buffer,
-    extra: { headers?: Record<string, string>; metadata?: Record<string, string>; checksums?: Record<string, string> } = {},
+    extra: { headers?: Record<string, string>; metadata?: Record<string, string>; checksums?: Record<string, string>; etag?: string } = {},
   ): StoredObject {
     const bucket = this.mustGet(bucketName);
     const object: StoredObject = {
       key,
       body,
-      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      // A multipart upload passes S3's "<md5 of part md5s>-<parts>" form.
+      etag: extra.etag ?? `"${createHash('md5').update(body).digest('hex')}"`,
       lastModified: this.opts.now(),
       // S3's default type for objects uploaded without one.
       headers: { 'content-type': 'binary/octet-stream', ...extra.headers },

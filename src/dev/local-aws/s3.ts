@@ -8,6 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets, listObjects } from './s3-buckets';
+import { copyObject, deleteObjects } from './s3-copy-delete';
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart } from './s3-multipart';
 import { deleteObject, getObject, putObject } from './s3-objects';
 import type { S3Call } from './s3-request';
 import type { BucketStore } from './s3-store';
@@ -54,12 +56,12 @@ export interface S3RequestContext {
 /** Answers one S3 request completely (never rejects; internal failures answer 500 InternalError). */
 export type S3Handler = (req: IncomingMessage, res: ServerResponse, ctx: S3RequestContext) => Promise<void>;
 
-/** Query parameters naming S3 sub-resources the emulator does not serve (ACLs, multipart, tagging, ...). */
+/** Query parameters naming S3 sub-resources the emulator does not serve (ACLs, tagging, versioning, ...). */
 const UNSUPPORTED_SUBRESOURCES = [
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering', 'inventory',
-  'legal-hold', 'lifecycle', 'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'partNumber',
+  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
+  'legal-hold', 'lifecycle', 'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls',
   'policy', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select',
-  'session', 'tagging', 'torrent', 'uploadId', 'uploads', 'versioning', 'versionId', 'versions', 'website',
+  'session', 'tagging', 'torrent', 'versioning', 'versionId', 'versions', 'website',
 ];
 
 /** Builds the S3 request handler over an in-memory bucket store. */
@@ -118,17 +120,26 @@ async function route(call: S3Call): Promise<void> {
   if (!call.bucket) {
     if (method === 'GET') return listBuckets(call);
   } else if (!call.key) {
+    if (method === 'POST' && q.has('delete')) return deleteObjects(call);
+    if (q.has('uploads')) throw notImplemented('ListMultipartUploads');
     if (method === 'GET' && q.has('location')) return getBucketLocation(call);
     if (method === 'GET') return listObjects(call);
     if (method === 'PUT') return createBucket(call);
     if (method === 'HEAD') return headBucket(call);
     if (method === 'DELETE') return deleteBucket(call);
-  } else {
-    if (method === 'GET' || method === 'HEAD') return getObject(call, method === 'HEAD');
-    if (method === 'PUT') {
-      if (call.req.headers['x-amz-copy-source'] !== undefined) throw notImplemented('CopyObject');
-      return putObject(call);
+  } else if (q.has('uploads') || q.has('uploadId')) {
+    if (method === 'POST' && q.has('uploads')) return createMultipartUpload(call);
+    if (method === 'PUT' && q.has('partNumber')) {
+      if (call.req.headers['x-amz-copy-source'] !== undefined) throw notImplemented('UploadPartCopy');
+      return uploadPart(call);
     }
+    if (method === 'GET') return listParts(call);
+    if (method === 'POST') return completeMultipartUpload(call);
+    if (method === 'DELETE') return abortMultipartUpload(call);
+  } else {
+    if (q.has('partNumber')) throw notImplemented('The ?partNumber sub-resource outside a multipart upload');
+    if (method === 'GET' || method === 'HEAD') return getObject(call, method === 'HEAD');
+    if (method === 'PUT') return call.req.headers['x-amz-copy-source'] !== undefined ? copyObject(call) : putObject(call);
     if (method === 'DELETE') return deleteObject(call);
   }
   throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {

@@ -1,0 +1,144 @@
+/**
+ * S3 multipart uploads, what `aws s3 cp` and the SDKs' managed uploads use past their threshold (8 MB for the
+ * AWS CLI): CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload and AbortMultipartUpload.
+ * IAM sees them as S3 does: every step but the abort and the listing is `s3:PutObject` on the object.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { decodeAwsChunked, verifyChecksums } from './s3-chunked';
+import { header, objectArn, requireAllowed, requireBucket, type S3Call } from './s3-request';
+import { STORED_HEADERS } from './s3-store';
+import { elements, textOf } from './s3-xml-read';
+import { S3Error, invalidArgument, isoTime, sendXml } from './s3-xml';
+
+interface Part {
+  body: Buffer;
+  etag: string;
+  lastModified: Date;
+}
+
+interface Upload {
+  bucket: string;
+  key: string;
+  headers: Record<string, string>;
+  metadata: Record<string, string>;
+  initiated: Date;
+  parts: Map<number, Part>;
+}
+
+// S3's limits: parts 1..10,000, each but the last at least 5 MiB.
+const MAX_PART_NUMBER = 10_000;
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+
+/** Uploads in progress, by upload id (in memory, like the buckets; an emulator restart drops them). */
+const uploads = new WeakMap<object, Map<string, Upload>>();
+function uploadsOf(call: S3Call): Map<string, Upload> {
+  let map = uploads.get(call.deps.store);
+  if (!map) uploads.set(call.deps.store, (map = new Map()));
+  return map;
+}
+
+function upload(call: S3Call): { id: string; up: Upload } {
+  const id = call.url.searchParams.get('uploadId') ?? '';
+  const up = uploadsOf(call).get(id);
+  if (!up || up.bucket !== call.bucket || up.key !== call.key) {
+    throw new S3Error(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: id });
+  }
+  return { id, up };
+}
+
+/** POST /bucket/key?uploads */
+export async function createMultipartUpload(call: S3Call): Promise<void> {
+  requireBucket(call);
+  await requireAllowed(call, 's3:PutObject', objectArn(call.bucket, call.key));
+  const headers: Record<string, string> = {};
+  for (const name of STORED_HEADERS) {
+    const value = header(call, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(call.req.headers)) {
+    if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice('x-amz-meta-'.length)] = value;
+  }
+  const id = randomBytes(24).toString('base64url');
+  uploadsOf(call).set(id, { bucket: call.bucket, key: call.key, headers, metadata, initiated: call.deps.store.now(), parts: new Map() });
+  sendXml(call.res, 200, 'InitiateMultipartUploadResult', { Bucket: call.bucket, Key: call.key, UploadId: id });
+}
+
+/** PUT /bucket/key?partNumber=N&uploadId=ID (plain or aws-chunked body, checksums verified). */
+export async function uploadPart(call: S3Call): Promise<void> {
+  requireBucket(call);
+  await requireAllowed(call, 's3:PutObject', objectArn(call.bucket, call.key));
+  const { up } = upload(call);
+  const n = Number(call.url.searchParams.get('partNumber'));
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) {
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(call.url.searchParams.get('partNumber')));
+  }
+  const chunked = (header(call, 'content-encoding') ?? '').includes('aws-chunked') || (header(call, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
+  const { payload, trailers } = chunked ? decodeAwsChunked(call.body) : { payload: call.body, trailers: {} };
+  const checksumHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(call.req.headers)) if (name.startsWith('x-amz-checksum-') && typeof value === 'string') checksumHeaders[name] = value;
+  const checksums = verifyChecksums(payload, { ...checksumHeaders, ...trailers }, header(call, 'content-md5'));
+  const etag = `"${createHash('md5').update(payload).digest('hex')}"`;
+  up.parts.set(n, { body: payload, etag, lastModified: call.deps.store.now() });
+  call.res.setHeader('etag', etag);
+  for (const [name, value] of Object.entries(checksums)) call.res.setHeader(name, value);
+  call.res.statusCode = 200;
+  call.res.end();
+}
+
+/** GET /bucket/key?uploadId=ID */
+export async function listParts(call: S3Call): Promise<void> {
+  requireBucket(call);
+  await requireAllowed(call, 's3:ListMultipartUploadParts', objectArn(call.bucket, call.key));
+  const { id, up } = upload(call);
+  const parts = [...up.parts.entries()].sort(([a], [b]) => a - b);
+  sendXml(call.res, 200, 'ListPartsResult', {
+    Bucket: call.bucket,
+    Key: call.key,
+    UploadId: id,
+    IsTruncated: false,
+    Part: parts.map(([n, p]) => ({ PartNumber: n, LastModified: isoTime(p.lastModified), ETag: p.etag, Size: p.body.length })),
+  });
+}
+
+/** POST /bucket/key?uploadId=ID with the part list: the object appears whole, with S3's multipart ETag. */
+export async function completeMultipartUpload(call: S3Call): Promise<void> {
+  requireBucket(call);
+  await requireAllowed(call, 's3:PutObject', objectArn(call.bucket, call.key));
+  const { id, up } = upload(call);
+  const listed = elements(call.body.toString('utf8'), 'Part').map((part) => ({ n: Number(textOf(part, 'PartNumber')), etag: textOf(part, 'ETag') ?? '' }));
+  if (listed.length === 0) throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const chosen: Part[] = [];
+  listed.forEach(({ n, etag }, i) => {
+    if (i > 0 && n <= listed[i - 1]!.n) throw new S3Error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+    const part = up.parts.get(n);
+    if (!part || part.etag.replace(/"/g, '') !== etag.replace(/"/g, '')) {
+      throw new S3Error(400, 'InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { PartNumber: String(n), ETag: etag });
+    }
+    if (i < listed.length - 1 && part.body.length < MIN_PART_BYTES) {
+      throw new S3Error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { PartNumber: String(n) });
+    }
+    chosen.push(part);
+  });
+  // S3's ETag for a multipart object: MD5 of the parts' binary MD5s, then "-<count>".
+  const md5s = Buffer.concat(chosen.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
+  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${chosen.length}"`;
+  const stored = call.deps.store.putObject(call.bucket, call.key, Buffer.concat(chosen.map((p) => p.body)), { headers: up.headers, metadata: up.metadata, etag });
+  uploadsOf(call).delete(id);
+  sendXml(call.res, 200, 'CompleteMultipartUploadResult', {
+    Location: `/${call.bucket}/${call.key}`,
+    Bucket: call.bucket,
+    Key: call.key,
+    ETag: stored.etag,
+  });
+}
+
+/** DELETE /bucket/key?uploadId=ID: 204, the parts are gone. */
+export async function abortMultipartUpload(call: S3Call): Promise<void> {
+  requireBucket(call);
+  await requireAllowed(call, 's3:AbortMultipartUpload', objectArn(call.bucket, call.key));
+  const { id } = upload(call);
+  uploadsOf(call).delete(id);
+  call.res.statusCode = 204;
+  call.res.end();
+}
