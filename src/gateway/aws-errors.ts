@@ -54,7 +54,7 @@ const TABLE: Record<RefusalKind, Codes> = {
   badHost: { status: 400, xml: 'InvalidRequest', json: 'InvalidRequestException' },
 };
 
-/** S3 words some of these differently (docs/aws.md and the S3 error list). */
+/** S3 words some of these differently (its own error code list). */
 const S3: Partial<Record<RefusalKind, { status?: number; code: string }>> = {
   missing: { code: 'AccessDenied' },
   malformed: { code: 'AuthorizationHeaderMalformed' },

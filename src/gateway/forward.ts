@@ -31,6 +31,8 @@ const DROPPED = new Set([
 ]);
 const HOP_BY_HOP_ANSWER = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer']);
 const ERROR_PEEK_BYTES = 8192;
+/** No byte from or to the upstream for this long ends the call. */
+const UPSTREAM_IDLE_MS = 5 * 60_000;
 
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 512 }), https: new https.Agent({ keepAlive: true, maxSockets: 512 }) };
 
@@ -81,6 +83,8 @@ export async function forward(f: ForwardInput): Promise<ForwardResult> {
       headers: signed,
       agent: f.upstream.protocol === 'https:' ? agents.https : agents.http,
     });
+    // An upstream that stops answering is given up on, as an SDK would.
+    upReq.setTimeout(UPSTREAM_IDLE_MS, () => upReq.destroy(new Error('upstream idle timeout')));
     // The agent went away: stop the upstream call too (a 1 GB transfer is not finished for nobody).
     const abort = (): void => {
       if (!f.res.writableFinished) upReq.destroy();

@@ -18,7 +18,7 @@ import { gatewaySecret, sessionIdOfKey } from './gateway-key';
 import { identify, type CallTarget } from './operations';
 import { flatHeaders, readBounded, s3Target, virtualBucket } from './request-parts';
 import { checkRules } from './rules';
-import { REGION, SERVICES, upstreamFor, type Protocol, type ServiceSpec } from './services';
+import { REGION, s3Upstream, SERVICES, upstreamFor, type Protocol, type ServiceSpec } from './services';
 import { upstreamCredentials } from './session-credentials';
 import { MAX_SKEW_MS, parseAmzDate, parseAuth, queryObject, sha256Hex, verifySignature } from './sigv4';
 import type { CallRecord } from './gateway-store';
@@ -59,11 +59,13 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
   let region = '';
   let session: SessionRecord | undefined;
   let target: CallTarget = {};
+  let keyId: string | undefined;
   let outcome: Outcome;
   let bodyRead = false;
   try {
     const auth = parseAuth(headers.authorization, query);
     region = auth.region.slice(0, 32);
+    keyId = auth.accessKeyId.slice(0, 64);
     service = SERVICES.get(auth.service);
     if (!service) throw new GatewayRefusal('unknownService', `this gateway does not forward to the service "${auth.service.slice(0, 64)}"`);
     protocol = service.alsoJson && headers['x-amz-target'] ? 'json' : service.protocol;
@@ -153,7 +155,7 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
     if (!bodyRead) res.once('finish', () => req.destroy());
     outcome = { status, code, bytesIn: 0, bytesOut: 0, refused: true, kind: refusal.kind };
   }
-  finish(ctx, { requestId, started, service: service?.name ?? 'unknown', region, session, target, outcome });
+  finish(ctx, { requestId, started, service: service?.name ?? 'unknown', region, session, target, outcome, ...(keyId ? { keyId } : {}) });
 }
 
 function guessProtocol(headers: Record<string, string>, query: URLSearchParams): Protocol {
@@ -216,16 +218,6 @@ function deniedMessage(v: Exclude<ReturnType<typeof checkRules>, { ok: true }>, 
   }
 }
 
-/** S3's upstream: path-style to an override (the emulator), virtual-hosted to AWS when the bucket name allows. */
-function s3Upstream(base: URL, overridden: boolean, rawPath: string, bucket: string, hostBucket: string): { url: URL; path: string } {
-  const pathStyle = hostBucket ? `/${encodeURIComponent(hostBucket)}${rawPath === '/' ? '' : rawPath}` : rawPath;
-  if (overridden || !bucket || !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) return { url: base, path: pathStyle || '/' };
-  const url = new URL(base.href);
-  url.hostname = `${bucket}.${base.hostname}`;
-  const path = hostBucket ? rawPath : rawPath.slice(rawPath.indexOf('/', 1) < 0 ? rawPath.length : rawPath.indexOf('/', 1)) || '/';
-  return { url, path };
-}
-
 function toRefusal(ctx: GatewayContext, err: unknown, requestId: string): GatewayRefusal {
   if (err instanceof GatewayRefusal) return err;
   if (err instanceof StoreUnavailableError) {
@@ -239,7 +231,7 @@ function toRefusal(ctx: GatewayContext, err: unknown, requestId: string): Gatewa
 
 function finish(
   ctx: GatewayContext,
-  c: { requestId: string; started: number; service: string; region: string; session?: SessionRecord; target: CallTarget; outcome: Outcome },
+  c: { requestId: string; started: number; service: string; region: string; session?: SessionRecord; target: CallTarget; outcome: Outcome; keyId?: string },
 ): void {
   const latencyMs = Math.round((performance.now() - c.started) * 1000) / 1000;
   const o = c.outcome;
@@ -252,6 +244,8 @@ function finish(
     outcome: o.refused ? 'refused' : 'allowed',
     requestId: c.requestId,
     ...(s ? { sessionId: s.id, developer: s.developer, project: s.project, template: s.template } : {}),
+    // The key id the signature claimed (not a secret): who a refused call said it was.
+    ...(c.keyId ? { accessKeyId: c.keyId } : {}),
     service: c.service,
     ...(c.target.operation ? { operation: c.target.operation } : {}),
     ...(c.target.action && c.target.action !== c.target.operation ? { action: c.target.action } : {}),

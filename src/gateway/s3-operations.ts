@@ -109,7 +109,8 @@ export function s3Operation(method: string, bucket: string, key: string, query: 
   const copy = headers['x-amz-copy-source'] !== undefined;
   for (const [rowLevel, rowMethod, sub, operation, action] of ROWS) {
     if (rowLevel !== level || rowMethod !== method) continue;
-    if (sub ? !subs.includes(sub) : subs.length > 0) continue;
+    // Exactly the row's sub-resource: `?acl&tagging` is no operation, not GetObjectAcl.
+    if (sub ? subs.length !== 1 || subs[0] !== sub : subs.length > 0) continue;
     // Copies read another object: a rule on s3:GetObject must see them too, hence their own names.
     if (copy && operation === 'PutObject') return { operation: 'CopyObject', action: 's3:PutObject' };
     if (copy && operation === 'UploadPart') return { operation: 'UploadPartCopy', action: 's3:PutObject' };

@@ -71,3 +71,13 @@ export function upstreamFor(service: ServiceSpec, region: string, overrides: End
   if (override) return { url: new URL(override), overridden: true };
   return { url: new URL(`https://${service.host(region)}`), overridden: false };
 }
+
+/** S3's upstream: path-style to an override (the emulator), virtual-hosted to AWS when the bucket name allows. */
+export function s3Upstream(base: URL, overridden: boolean, rawPath: string, bucket: string, hostBucket: string): { url: URL; path: string } {
+  const pathStyle = hostBucket ? `/${encodeURIComponent(hostBucket)}${rawPath === '/' ? '' : rawPath}` : rawPath;
+  if (overridden || !bucket || !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) return { url: base, path: pathStyle || '/' };
+  const url = new URL(base.href);
+  url.hostname = `${bucket}.${base.hostname}`;
+  const path = hostBucket ? rawPath : rawPath.slice(rawPath.indexOf('/', 1) < 0 ? rawPath.length : rawPath.indexOf('/', 1)) || '/';
+  return { url, path };
+}

@@ -75,7 +75,8 @@ export function parseAmzDate(value: string | undefined): Date | undefined {
   const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(value ?? '');
   if (!m) return undefined;
   const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
-  return Number.isNaN(d.getTime()) ? undefined : d;
+  // Date.UTC rolls month 13 into the next year: only a date that reads back the same is one.
+  return d.toISOString().replace(/[-:]|\.\d{3}/g, '') === value ? d : undefined;
 }
 
 /** Raw query string to the signer's shape (decoded keys and values; repeated keys as arrays). */

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { errorCodeOf, rawCall } from '../helpers/raw-sigv4';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -18,6 +19,7 @@ let stack: TestStack;
 let dir: string;
 type Gw = { endpointUrl: string; accessKeyId: string; secretAccessKey: string; region: string };
 let gw: Gw;
+let table: Gw;
 beforeAll(async () => {
   stack = await startStack({ gateway: true });
   dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-clients-'));
@@ -26,6 +28,9 @@ beforeAll(async () => {
   const res = await stack.vend({ template: 's3-write-prefix', parameters: { bucket: 'backend-data', prefix: 'agent-out/' }, delivery: 'gateway' });
   expect(res.status).toBe(200);
   gw = res.body.gateway as Gw;
+  const t = await stack.vend({ template: 'dynamodb-read-table', parameters: { table: 'orders' }, delivery: 'gateway' });
+  expect(t.status).toBe(200);
+  table = t.body.gateway as Gw;
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
@@ -33,21 +38,21 @@ afterAll(async () => {
 });
 
 /** Only what the agent holds: the gateway key pair and region; no profile, no credentials file, no token. */
-const agentEnv = (): NodeJS.ProcessEnv => ({
+const agentEnv = (g: Gw = gw): NodeJS.ProcessEnv => ({
   PATH: '/usr/bin:/bin',
   HOME: dir,
   AWS_CONFIG_FILE: path.join(dir, 'config'),
   AWS_SHARED_CREDENTIALS_FILE: os.devNull,
-  AWS_ACCESS_KEY_ID: gw.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: gw.secretAccessKey,
-  AWS_DEFAULT_REGION: gw.region,
+  AWS_ACCESS_KEY_ID: g.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: g.secretAccessKey,
+  AWS_DEFAULT_REGION: g.region,
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_PAGER: '',
 });
 
-function run(file: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(file: string, args: string[], input?: string, g?: Gw): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(file, args, { env: agentEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) =>
+    const child = execFile(file, args, { env: agentEnv(g), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     if (input !== undefined) child.stdin!.end(input);
@@ -83,6 +88,52 @@ describe('the AWS CLI through the gateway', () => {
     expect((await aws('s3', 'cp', 's3://backend-data/agent-out/cli-big.bin', path.join(dir, 'back.bin'))).code).toBe(0);
     expect(sha(readFileSync(path.join(dir, 'back.bin')))).toBe(sha(data));
   }, 120_000);
+});
+
+describe('a JSON-protocol service (DynamoDB) through the gateway', () => {
+  const ddb = (...args: string[]) => run(AWS_CLI, ['--endpoint-url', table.endpointUrl, 'dynamodb', ...args, '--output', 'json'], undefined, table);
+
+  it('the AWS CLI describes the table and gets an item; a write is refused by IAM and the answer comes back unchanged', async () => {
+    const described = await ddb('describe-table', '--table-name', 'orders');
+    expect(described.stderr).toBe('');
+    expect(JSON.parse(described.stdout).Table).toMatchObject({ TableName: 'orders', TableStatus: 'ACTIVE' });
+    const got = await ddb('get-item', '--table-name', 'orders', '--key', '{"id":{"S":"o-1001"}}');
+    expect(JSON.parse(got.stdout).Item).toMatchObject({ customer: { S: 'alice@example.com' } });
+    const put = await ddb('put-item', '--table-name', 'orders', '--item', '{"id":{"S":"o-9"}}');
+    expect(put.code).not.toBe(0);
+    expect(put.stderr).toContain('AccessDeniedException');
+    const calls = await stack.deps.gateway!.store.calls(table.accessKeyId.slice(4), 10);
+    expect(calls.map((c) => [c.operation, c.resource, c.status, c.code ?? null])).toEqual([
+      ['dynamodb:PutItem', 'orders', 400, 'AccessDeniedException'],
+      ['dynamodb:GetItem', 'orders', 200, null],
+      ['dynamodb:DescribeTable', 'orders', 200, null],
+    ]);
+  });
+
+  it('boto3 gets the item', async () => {
+    const script = `
+import boto3, json, os, sys
+d = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name=os.environ['AWS_DEFAULT_REGION'])
+print(json.dumps(d.get_item(TableName='orders', Key={'id': {'S': 'o-1002'}})['Item']))
+`;
+    const r = await run(PYTHON, ['-c', script, table.endpointUrl], undefined, table);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ customer: { S: 'bob@example.com' }, total: { N: '17.00' } });
+  });
+
+  it('refuses a bad signature in the JSON shape (__type) DynamoDB clients parse', async () => {
+    const answer = await rawCall({
+      base: table.endpointUrl,
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      body: '{"TableName":"orders","Key":{"id":{"S":"o-1001"}}}',
+      service: 'dynamodb',
+      accessKeyId: table.accessKeyId,
+      secretAccessKey: 'wrong',
+    });
+    expect([answer.status, errorCodeOf(answer), answer.headers['content-type']]).toEqual([403, 'InvalidSignatureException', 'application/x-amz-json-1.0']);
+  });
 });
 
 describe('boto3 through the gateway', () => {

@@ -2,6 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import request from 'supertest';
 import { expectContract } from '../helpers/contract';
+import { rawCall } from '../helpers/raw-sigv4';
 import { startStack, type TestStack } from '../helpers/stack';
 import { startUpstreamCounter, type UpstreamCounter } from '../helpers/upstream-counter';
 
@@ -81,6 +82,17 @@ describe('gateway delivery with the JS SDK', () => {
     // IAM still decides with the session policy: AWS's own AccessDenied comes back unchanged.
     const outside = await s3.send(new GetObjectCommand({ Bucket: 'backend-data', Key: 'exports/users.csv' })).catch((e: { name: string; $metadata: { httpStatusCode: number } }) => e);
     expect((outside as { name: string }).name).toBe('AccessDenied');
+  });
+
+  it('serves S3 in virtual-hosted style (<bucket>.<gateway host>) as in path style', async () => {
+    const v = await vendGateway();
+    await clients(v.gateway).s3.send(new PutObjectCommand({ Bucket: 'backend-data', Key: 'agent-out/vhost.txt', Body: 'virtual host' }));
+    const port = new URL(v.gateway.endpointUrl).port;
+    const before = counter.requests.length;
+    const answer = await rawCall({ base: v.gateway.endpointUrl, host: `backend-data.localhost:${port}`, path: '/agent-out/vhost.txt', service: 's3', accessKeyId: v.gateway.accessKeyId, secretAccessKey: v.gateway.secretAccessKey });
+    expect([answer.status, answer.body]).toEqual([200, 'virtual host']);
+    // Forwarded path-style to the emulator override.
+    expect(counter.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /backend-data/agent-out/vhost.txt']);
   });
 
   it('re-issues the real credential before it expires, the agent keeping the same gateway credentials', async () => {

@@ -15,7 +15,15 @@ let a: TestStack;
 let b: TestStack;
 beforeAll(async () => {
   [redis, aws] = await Promise.all([startRedis(), startTestAws()]);
-  const replica = () => startStack({ reuse: { redis, aws }, gateway: true, configure: fastKillSwitch });
+  const replica = () =>
+    startStack({
+      reuse: { redis, aws },
+      gateway: true,
+      configure: (raw) => {
+        fastKillSwitch(raw);
+        (raw.gateway as Record<string, unknown>).callsPerSecond = 5;
+      },
+    });
   [a, b] = await Promise.all([replica(), replica()]);
 }, 60_000);
 afterAll(async () => {
@@ -43,6 +51,17 @@ describe('gateway replicas', () => {
     expect(onB.accessKeyId).not.toBe(onA.accessKeyId);
     expect(aws.aws.admin.session(onB.accessKeyId)!.tags['agent-session']).toBe(sessionId);
     expect(await get(a.gateway!.url, gateway)).toBe('ok');
+  });
+
+  it('rate-limits a session across replicas (calls per second, counted in Redis)', async () => {
+    const { gateway } = (await a.vend(READ_GW, await tokens.alice(a))).body as { gateway: Gw };
+    const outcomes: string[] = [];
+    // 20 sequential calls alternating replicas, in at most a few wall-clock seconds: some second holds more than 5.
+    for (let i = 0; i < 20; i++) outcomes.push(await get((i % 2 ? a : b).gateway!.url, gateway));
+    const ok = outcomes.filter((o) => o === 'ok').length;
+    expect(outcomes.filter((o) => o === 'SlowDown').length).toBeGreaterThan(0);
+    expect(ok).toBeGreaterThanOrEqual(5);
+    expect(outcomes.every((o) => o === 'ok' || o === 'SlowDown')).toBe(true);
   });
 
   it('refuses on B the next call after a revocation through A, for a session and for a developer', async () => {

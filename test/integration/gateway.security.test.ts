@@ -138,3 +138,21 @@ describe('gateway security: refused in the AWS shape, nothing forwarded', () => 
     }
   });
 });
+
+describe('a service without the gateway', () => {
+  let plain: TestStack;
+  beforeAll(async () => {
+    plain = await startStack();
+  });
+  afterAll(async () => {
+    await plain?.stop();
+  });
+
+  it('refuses a gateway vend with a clear error naming the field, recording nothing', async () => {
+    const res = await plain.vend(write);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'delivery_unavailable', details: { field: 'delivery' } });
+    expect(res.body.error.message).toContain('body.delivery');
+    expect(plain.aws.aws.admin.sessions()).toHaveLength(0);
+  });
+});

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { authorizeCall } from './authorization';
 import { FaultInjector } from './faults';
+import { seedTables } from './dynamodb';
 import { createS3Handler } from './s3';
 import { BucketStore } from './s3-store';
 import { createLocalAwsServer } from './server';
@@ -57,7 +58,8 @@ export async function startLocalAws(opts: StartLocalAwsOptions): Promise<LocalAw
   };
   const store = new BucketStore({ ownerAccountId: world.accountId, now, seed: state.buckets ?? [] });
   const s3 = createS3Handler({ store, region: world.region, authorize: (caller, action, resource, extra) => authorizeCall(world, now(), caller, action, resource, extra) });
-  const server = createLocalAwsServer({ world, now, faults, s3, admin });
+  const tables = seedTables(state.tables, now());
+  const server = createLocalAwsServer({ world, now, faults, s3, admin, tables, authorize: (caller, action, resource) => authorizeCall(world, now(), caller, action, resource) });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

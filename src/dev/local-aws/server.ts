@@ -9,6 +9,7 @@ import { AwsError, isAwsError } from './aws-error';
 import type { FaultInjector } from './faults';
 import { newRequestId } from './ids';
 import { isQueryService, serveQuery, writeQueryError } from './query-service';
+import { serveDynamo, writeDynamoError, type Table } from './dynamodb';
 import type { S3Handler } from './s3';
 import { parseAuthorization } from './sigv4';
 import type { LocalAwsAdmin } from './types';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   faults: FaultInjector;
   s3: S3Handler;
   admin: LocalAwsAdmin;
+  tables: Map<string, Table>;
+  authorize(caller: RequestCaller, action: string, resource: string): 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 }
 
 /** A verified caller plus the client address used for aws:SourceIp. */
@@ -51,6 +54,7 @@ const guessService = (req: IncomingMessage, body: Buffer): string =>
 
 function writeError(res: ServerResponse, service: string, err: AwsError, requestId: string): void {
   if (isQueryService(service)) return writeQueryError(res, service, err, requestId);
+  if (service === 'dynamodb') return writeDynamoError(res, jsonAuthError(err), requestId);
   res.writeHead(err.status, { 'content-type': 'application/xml', 'x-amz-request-id': requestId });
   res.end(restErrorXml(err, requestId));
 }
@@ -72,10 +76,29 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
   if (deps.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, deps.faults.latencyMs));
   if (service === 's3') return deps.s3(req, res, { caller, body, requestId });
+  if (service === 'dynamodb') {
+    const target = req.headers['x-amz-target'];
+    return serveDynamo(res, {
+      target: Array.isArray(target) ? target[0] : target,
+      body,
+      requestId,
+      accountId: deps.world.accountId,
+      region: deps.world.region,
+      tables: deps.tables,
+      principalArn: caller.principalArn,
+      authorize: (action, resource) => deps.authorize(caller, action, resource),
+    });
+  }
   if (isQueryService(service)) {
     return serveQuery(res, { service, url: req.url ?? '/', body, requestId, world: deps.world, caller, now, sourceIp: caller.sourceIp, faults: deps.faults });
   }
   writeError(res, 'sts', new AwsError(400, 'InvalidAction', `The emulator does not serve ${service}`), requestId);
+}
+
+/** DynamoDB names the authentication failures the Query services share with their JSON-protocol names. */
+function jsonAuthError(err: AwsError): AwsError {
+  const names: Record<string, string> = { InvalidClientTokenId: 'UnrecognizedClientException', SignatureDoesNotMatch: 'InvalidSignatureException', MissingAuthenticationToken: 'MissingAuthenticationTokenException', ExpiredToken: 'ExpiredTokenException' };
+  return new AwsError(err.status === 403 ? 400 : err.status, names[err.code] ?? err.code, err.message);
 }
 
 /** Builds the HTTP server (not listening yet). */

@@ -6,7 +6,7 @@ import { validatePolicy } from '../../policy/document';
 import type { LocalAwsState } from './types';
 
 type Obj = Record<string, unknown>;
-const KNOWN_KEYS = ['accountId', 'region', 'credentials', 'roles', 'managedPolicies', 'buckets'];
+const KNOWN_KEYS = ['accountId', 'region', 'credentials', 'roles', 'managedPolicies', 'buckets', 'tables'];
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkPolicy(problems: string[], where: string, value: unknown, kind: 'identity' | 'trust'): void {
@@ -83,6 +83,17 @@ export function stateProblems(value: unknown): string[] {
       const objects = b['objects'];
       if (objects !== undefined && (!isObj(objects) || Object.values(objects).some((o) => typeof o !== 'string'))) {
         problems.push(`buckets[${i}].objects: a map of key to text content`);
+      }
+    });
+  }
+  const tables = value['tables'];
+  if (tables !== undefined && !Array.isArray(tables)) problems.push('tables: a list');
+  if (Array.isArray(tables)) {
+    tables.forEach((t, i) => {
+      if (!isObj(t) || typeof t['name'] !== 'string' || typeof t['key'] !== 'string') return void problems.push(`tables[${i}]: {name, key, items?}`);
+      const items = t['items'];
+      if (items !== undefined && (!Array.isArray(items) || items.some((it) => !isObj(it) || !isObj(it[t['key'] as string]) || typeof (it[t['key'] as string] as Obj)['S'] !== 'string'))) {
+        problems.push(`tables[${i}].items: a list of items, each with a string key attribute {${String(t['key'])}: {S: ...}}`);
       }
     });
   }

@@ -22,6 +22,8 @@ export interface LocalAwsState {
   /** Customer managed policies of the account, attachable to roles and passable as session PolicyArns. */
   managedPolicies?: Array<{ name: string; document: PolicyDocument }>;
   buckets?: Array<{ name: string; objects?: Record<string, string> }>;
+  /** DynamoDB tables (string partition key), items in DynamoDB's attribute-value JSON. */
+  tables?: Array<{ name: string; key: string; items?: Array<Record<string, Record<string, unknown>>> }>;
 }
 
 /** A share of calls (`rate`, 0..1) and/or the next `burst` calls fail. */
