@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { revokeSessions } from '../revoke/revoke-sessions';
 import { SESSION_ID_PATTERN } from '../vend/session-id';
-import { checkpointSession, refreshCredentials } from '../vend/refresh-credentials';
+import { checkpointSession, refreshCredentials, sessionOfHolder } from '../vend/refresh-credentials';
 import { locals } from './middleware';
 
 /**
@@ -43,12 +43,10 @@ export function credentialRoutes(deps: AppDeps): Router {
   });
   router.delete('/v1/credentials/:id', async (req, res) => {
     const { id, token } = holder(req);
-    const { session } = await checkpointSession(deps, id, token, locals(res).requestId).catch((err: unknown) => {
-      // Already over: ending it again is a no-op, not an error (exec ends whatever state the session is in).
-      if (err instanceof ApiError && (err.code === 'SessionRevoked' || err.code === 'SessionExpired')) return { session: undefined };
-      throw err;
-    });
-    if (!session) {
+    const session = await sessionOfHolder(deps, id, token);
+    // Already over (revoked, ended, failed, or past its lifetime): ending it again is a no-op, not an error, since
+    // exec ends its session whatever became of it. Only the token is checked: ending needs no kill-switch verdict.
+    if (session.state !== 'live' || Date.parse(session.sessionEndsAt ?? session.expiresAt) <= deps.now().getTime()) {
       res.json({ SessionId: id, State: 'ended', Pending: false });
       return;
     }

@@ -25,10 +25,7 @@ export interface CheckedSession {
  * record, then the kill-switch verdict); a refusal is audited and forgets the cached credential.
  */
 export async function checkpointSession(deps: AppDeps, sessionId: string, token: string, requestId: string): Promise<CheckedSession> {
-  const session = await storeCall(deps, 'refresh.get', () => deps.sessions.get(sessionId));
-  if (!session?.tokenHash || !sameHash(hashToken(token), session.tokenHash)) {
-    throw new ApiError(401, 'InvalidToken', 'the authorization token does not match this session');
-  }
+  const session = await sessionOfHolder(deps, sessionId, token);
   const now = deps.now();
   const verdict = await storeCall(deps, 'refresh.check', () =>
     deps.killSwitch.checkSession({ id: session.id, developer: session.developer, project: session.project, template: session.template, createdAt: new Date(session.createdAt) }),
@@ -45,6 +42,15 @@ export async function checkpointSession(deps: AppDeps, sessionId: string, token:
   const endsAt = new Date(Date.parse(session.sessionEndsAt ?? session.expiresAt));
   if (now.getTime() >= endsAt.getTime()) refuse('SessionExpired', 'this session has reached the end of its lifetime; vend a new one');
   return { session, endsAt };
+}
+
+/** The session whose container token this is (one Redis round trip), or 401 InvalidToken. */
+export async function sessionOfHolder(deps: AppDeps, sessionId: string, token: string): Promise<SessionRecord> {
+  const session = await storeCall(deps, 'refresh.get', () => deps.sessions.get(sessionId));
+  if (!session?.tokenHash || !sameHash(hashToken(token), session.tokenHash)) {
+    throw new ApiError(401, 'InvalidToken', 'the authorization token does not match this session');
+  }
+  return session;
 }
 
 /**

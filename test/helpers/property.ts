@@ -12,7 +12,7 @@ export function propertyParams<T>(name: string, params: Parameters<T> = {}): Par
     seed = Number(given);
     if (!Number.isSafeInteger(seed)) throw new TypeError(`FC_SEED must be an integer, got "${given}"`);
   } else {
-    seed = (Math.random() * 2 ** 32) | 0;
+    seed = (Math.random() * 2 ** 32) >>> 0;
   }
   const path = process.env.FC_PATH || undefined;
   console.info(`fast-check "${name}": seed ${seed}${path ? ` path ${path}` : ''} (replay with FC_SEED=${seed})`);

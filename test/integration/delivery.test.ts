@@ -1,11 +1,14 @@
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromHttp } from '@aws-sdk/credential-providers';
 import request from 'supertest';
 import { CHECKPOINT_SECONDS } from '../../src/client/reported-expiration';
 import { expectContract } from '../helpers/contract';
-import { startStack, type TestStack } from '../helpers/stack';
+import { startStack, TEMPLATES_DIR, type TestStack } from '../helpers/stack';
 
 /**
  * Container delivery, consumed by the AWS SDK's own container credentials provider (fromHttp): the refresh
@@ -167,5 +170,26 @@ describe('container delivery', () => {
     const values = await Promise.all(keys.map(async (k) => ((await redis.type(k)) === 'string' ? redis.get(k) : '')));
     expect(values.join('\n')).not.toContain(v.container.authorizationToken);
     expect(stack.rawLogs.join('\n')).not.toContain(v.container.authorizationToken);
+  });
+});
+
+describe("a template's default session lifetime", () => {
+  it('applies when the vend names none, capped by the template max and the config', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sts-vend-templates-'));
+    for (const f of readdirSync(TEMPLATES_DIR)) copyFileSync(path.join(TEMPLATES_DIR, f), path.join(dir, f));
+    const file = path.join(dir, 's3-read-prefix.yaml');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\ndefaultSessionDurationSeconds: 7200\n`);
+    const own = await startStack({ configure: (raw) => (raw.templatesDir = dir) });
+    try {
+      const vend = async (extra: Record<string, unknown> = {}) => {
+        const res = await own.vend({ ...read, delivery: 'container', ...extra });
+        expect(res.status).toBe(200);
+        return (Date.parse(res.body.sessionExpiresAt) - Date.parse(res.body.expiresAt)) / 1000 + 900;
+      };
+      expect(await vend()).toBeCloseTo(7200, -1);
+      expect(await vend({ sessionDurationSeconds: 1800 })).toBeCloseTo(1800, -1);
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -81,6 +81,7 @@ describe('parseConfig', () => {
     ['duplicate issuer names', { ...minimal, issuers: [issuer, issuer] }, 'issuers.1.name: duplicate issuer name "corp"'],
     ['one issuer URL twice', { ...minimal, issuers: [issuer, { ...issuer, name: 'other' }] }, 'issuers.1.issuer: "https://idp.example.com" is configured twice'],
     ['default above max', { ...minimal, sessions: { defaultDurationSeconds: 7200, maxDurationSeconds: 3600 } }, 'sessions.defaultDurationSeconds: must not exceed'],
+    ['session default above its max', { ...minimal, sessions: { defaultSessionDurationSeconds: 7200, maxSessionDurationSeconds: 3600 } }, 'sessions.defaultSessionDurationSeconds: must not exceed sessions.maxSessionDurationSeconds'],
     ['chaining above one hour', { ...minimal, aws: { region: 'us-east-1', roleChaining: true }, sessions: { maxDurationSeconds: 7200 } }, 'role chaining caps sessions at 3600'],
     ['unknown operator issuer', { ...minimal, operators: { groups: ['secops'], issuers: ['nope'] } }, 'operators.issuers: unknown issuer "nope"'],
   ])('cross-checks %s', (_name, raw, expected) => {
