@@ -158,10 +158,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 /**
  * A mutated token that still means the original one: same header and payload text, same signature bytes. Node
  * (and jose) decode base64url leniently about the unused low bits of the last character, so such a token is the
- * same signature and may be accepted; it grants nothing the original did not.
+ * same signature and may be accepted; it grants nothing the original did not. Spaces inserted at either end
+ * change nothing either.
  */
 function sameAsOriginal(mutated: string, original: string): boolean {
-  const m = mutated.split('.');
+  // "Bearer  <token> " is the same credential: the scheme may be followed by any run of spaces (RFC 7235's 1*SP),
+  // and the header value's edges are trimmed.
+  const m = mutated.replace(/^ +/, '').trimEnd().split('.');
   const o = original.split('.');
   if (m.length !== 3 || m[0] !== o[0] || m[1] !== o[1]) return false;
   if (!/^[A-Za-z0-9_-]*$/.test(m[2] as string)) return false;
