@@ -103,7 +103,7 @@ beforeAll(async () => {
       redis: { url: redis.url, keyPrefix: redis.keyPrefix },
       aws: { region: 'us-east-1', maxAttempts: 1 },
       issuers: [
-        { name: 'corp', issuer: corp.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', claims: { developer: 'email', project: 'project', groups: 'groups' } },
+        { name: 'corp', issuer: corp.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', namespace: '', claims: { developer: 'email', project: 'project', groups: 'groups' } },
         { name: 'ci', issuer: ci.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' } },
       ],
       operators: { groups: ['secops'] },
