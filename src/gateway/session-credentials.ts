@@ -32,7 +32,7 @@ export async function upstreamCredentials(deps: CredentialDeps, session: Session
     // The last credential may outlive the session by at most AWS's 900 s floor; the checkpoint stops calls at the end.
     const duration = Math.max(LIMITS.durationSeconds.min, Math.min(session.credentialSeconds ?? LIMITS.durationSeconds.min, remaining));
     const credentials = await issueForSession(deps as AppDeps, session, duration);
-    await recordIssued(deps as AppDeps, session, credentials, now);
+    await recordIssued(deps as AppDeps, session, credentials);
     deps.credentialCache.set(session.id, credentials);
     audit(deps.logger, {
       event: 'refresh',

@@ -66,7 +66,7 @@ export async function refreshCredentials(deps: AppDeps, sessionId: string, token
   const remaining = Math.ceil((endsAt.getTime() - now.getTime()) / 1000);
   const duration = Math.max(LIMITS.durationSeconds.min, Math.min(session.credentialSeconds ?? LIMITS.durationSeconds.min, remaining));
   const credentials = await issueForSession(deps, session, duration);
-  await recordIssued(deps, session, credentials, now);
+  await recordIssued(deps, session, credentials);
   deps.credentialCache.set(sessionId, credentials);
   audit(deps.logger, {
     event: 'refresh',

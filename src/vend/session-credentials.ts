@@ -51,10 +51,13 @@ export async function issueForSession(deps: AppDeps, session: SessionRecord, dur
 
 /**
  * Records issued credentials on the session (never the secret). The record's expiry is when access really
- * ends: the later of the session's end and the last credential's expiry. Credentials whose record cannot be
- * written are never returned.
+ * ends: the later of the session's end and the last credential's expiry. Its issue time is taken now, after STS
+ * answered: AWS's `aws:TokenIssueTime` is no later than that, so a revocation that folds the session into an
+ * issue-time cut-off (issue time + the skew margin) still covers it however long AssumeRole took. Credentials
+ * whose record cannot be written are never returned. Returns the recorded issue time.
  */
-export async function recordIssued(deps: AppDeps, session: SessionRecord, c: IssuedCredentials, issuedAt: Date): Promise<void> {
+export async function recordIssued(deps: AppDeps, session: SessionRecord, c: IssuedCredentials): Promise<Date> {
+  const issuedAt = deps.now();
   const sessionEnd = session.sessionEndsAt ? Date.parse(session.sessionEndsAt) : 0;
   const expiresAt = new Date(Math.max(sessionEnd, c.expiration.getTime()));
   const state = await storeCall(deps, 'markLive', () =>
@@ -64,4 +67,5 @@ export async function recordIssued(deps: AppDeps, session: SessionRecord, c: Iss
     throw new ApiError(503, 'store_unavailable', 'the session record was lost; no credentials were issued', { retryAfter: 2, expose: true });
   }
   if (state !== 'live') throw new ApiError(403, 'session_revoked', 'the session was revoked while credentials were being issued');
+  return issuedAt;
 }

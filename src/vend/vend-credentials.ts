@@ -154,10 +154,10 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promis
   }
   // If this write fails the credentials are dropped here, never returned: the pending record already lets the
   // kill switch find the session, and a caller cannot use what it never received.
-  await recordIssued(deps, session, credentials, now);
+  const issuedAt = await recordIssued(deps, session, credentials);
   if (container || gateway) deps.credentialCache.set(id, credentials);
   return {
-    session: { ...session, state: 'live', accessKeyId: credentials.accessKeyId, assumedRoleArn: credentials.assumedRoleArn, issuedAt: now.toISOString(), packedPolicySize: credentials.packedPolicySize },
+    session: { ...session, state: 'live', accessKeyId: credentials.accessKeyId, assumedRoleArn: credentials.assumedRoleArn, issuedAt: issuedAt.toISOString(), packedPolicySize: credentials.packedPolicySize },
     tags: sessionTags(session),
     credentials,
     ...(token ? { containerToken: token } : {}),
