@@ -57,6 +57,8 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
       operators: { groups: ['secops'] },
       templatesDir: path.join(ROOT, 'policies', 'templates'),
       sessions: { defaultDurationSeconds: 900, maxDurationSeconds: 3600 },
+      // The operator console at /console: sign in through the corp dev issuer with an email in group secops.
+      console: { enabled: true },
     },
     { PORT: env.PORT },
   );
@@ -96,6 +98,7 @@ export function banner(p: { serviceUrl: string; awsUrl: string; issuer: string; 
     `  service         ${p.serviceUrl}`,
     `  local AWS       ${p.awsUrl}   (STS, IAM, S3; example world in policies/local-aws-state.yaml)`,
     `  dev OIDC issuer ${p.issuer}   (POST ${p.issuer}/token mints tokens)`,
+    `  console         ${p.serviceUrl}/console   (sign in with any email, groups: secops)`,
     '',
     'Vend credentials for alice@example.com (group backend, project backend-api) to read backend-data/reports/:',
     '',

@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import type { AppDeps } from '../deps';
-import { vendCredentials, type VendRequest } from '../vend/vend-credentials';
+import { approvalBody, approvalRule, requestApproval } from '../approvals/approvals';
+import { vendCredentials, type VendRequest, type VendResult } from '../vend/vend-credentials';
 import { authenticate, locals, validate } from './middleware';
 
 /** POST /v1/vend: the whole story lives in vendCredentials; this only adapts HTTP. */
@@ -10,27 +11,17 @@ export function vendRoutes(deps: AppDeps): Router {
     const stop = deps.metrics.vendDuration.startTimer();
     const { requestId, identity } = locals(res);
     try {
-      const { session, tags, credentials, containerToken } = await vendCredentials(deps, identity!, req.body as VendRequest, requestId);
+      const body = req.body as VendRequest;
+      // A template that requires approval: 202 with the request's id, nothing issued (src/approvals/).
+      if (approvalRule(deps.templates.get(body.template))) {
+        const approval = await requestApproval(deps, identity!, body, requestId);
+        res.setHeader('Cache-Control', 'no-store');
+        res.status(202).json(approvalBody(approval));
+        stop({ outcome: 'approval' });
+        return;
+      }
       res.setHeader('Cache-Control', 'no-store');
-      res.json({
-        sessionId: session.id,
-        template: session.template,
-        roleArn: session.roleArn,
-        assumedRoleArn: session.assumedRoleArn,
-        roleSessionName: session.roleSessionName,
-        sourceIdentity: session.sourceIdentity,
-        tags,
-        expiresAt: credentials.expiration.toISOString(),
-        sessionExpiresAt: session.sessionEndsAt ?? credentials.expiration.toISOString(),
-        packedPolicySize: session.packedPolicySize ?? 0,
-        credentials: {
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
-          sessionToken: credentials.sessionToken,
-          expiration: credentials.expiration.toISOString(),
-        },
-        ...(containerToken ? { container: { url: `${publicUrl(deps, req)}/v1/credentials/${session.id}`, authorizationToken: containerToken } } : {}),
-      });
+      res.json(vendAnswer(deps, req, await vendCredentials(deps, identity!, body, requestId)));
       stop({ outcome: 'allowed' });
     } catch (err) {
       stop({ outcome: 'refused' });
@@ -38,6 +29,29 @@ export function vendRoutes(deps: AppDeps): Router {
     }
   });
   return router;
+}
+
+/** The 200 answer of a vend (and of collecting an approved request). */
+export function vendAnswer(deps: AppDeps, req: Request, { session, tags, credentials, containerToken }: VendResult): Record<string, unknown> {
+  return {
+    sessionId: session.id,
+    template: session.template,
+    roleArn: session.roleArn,
+    assumedRoleArn: session.assumedRoleArn,
+    roleSessionName: session.roleSessionName,
+    sourceIdentity: session.sourceIdentity,
+    tags,
+    expiresAt: credentials.expiration.toISOString(),
+    sessionExpiresAt: session.sessionEndsAt ?? credentials.expiration.toISOString(),
+    packedPolicySize: session.packedPolicySize ?? 0,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+      expiration: credentials.expiration.toISOString(),
+    },
+    ...(containerToken ? { container: { url: `${publicUrl(deps, req)}/v1/credentials/${session.id}`, authorizationToken: containerToken } } : {}),
+  };
 }
 
 /**

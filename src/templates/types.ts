@@ -29,6 +29,16 @@ export interface TemplateSpec {
   policyArns?: string[];
   allowWildcardActions?: boolean;
   limits?: { vendsPerMinute?: number; liveSessionsPerDeveloper?: number };
+  /** A vend answers 202 with an approval id; credentials only once an approver agrees (src/approvals/). */
+  approval?: ApprovalRule;
+}
+
+export interface ApprovalRule {
+  required: boolean;
+  /** Who may approve: members of any of these groups (never the requester). */
+  approvers: { groups: string[] };
+  /** How long a request waits for a decision, and an approved one for its collection (default 3600). */
+  timeoutSeconds?: number;
 }
 
 /** A template after loading and linting: the spec plus its compiled parameter validator. */
