@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { isStsVendError } from '../client/errors';
 import type { StsVendClient } from '../client/sts-vend-client';
 import type { VendResponse } from '../client/types';
+import { approvalWait } from './approvals-command';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
 import { CliError, usage, type CliContext } from './context';
 import { cacheKey, CredentialCache, defaultCacheDir, tokenSubject } from './credential-cache';
@@ -36,7 +37,7 @@ async function obtain(opts: CredentialsOptions, ctx: CliContext): Promise<VendRe
   if (!opts.cache && (opts.check || opts.cacheDir !== undefined)) throw usage('--check and --cache-dir need --cache');
   const body = vendRequest(opts, opts.cache ? 'container' : 'credentials');
   const { client, url, token } = await connect(opts, ctx);
-  if (!opts.cache) return client.vend(body);
+  if (!opts.cache) return client.vend(body, approvalWait(ctx));
 
   const cache = new CredentialCache(opts.cacheDir ?? defaultCacheDir(ctx.env));
   const key = cacheKey({ url, template: body.template, parameters: body.parameters ?? {}, project: body.project, durationSeconds: body.durationSeconds, subject: tokenSubject(token) });
@@ -56,7 +57,7 @@ async function obtain(opts: CredentialsOptions, ctx: CliContext): Promise<VendRe
     }
     cache.remove(key);
   }
-  const res = await client.vend(body);
+  const res = await client.vend(body, approvalWait(ctx));
   if (!res.container) throw new CliError('bad_response', 'the service answered no container URL, which --cache needs; it may predate container delivery');
   cache.write(key, { version: 1, response: res });
   return res;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Command } from 'commander';
+import { approvalWait } from './approvals-command';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
 import { CliError, type CliContext } from './context';
 import { startContainerProxy } from './container-proxy';
@@ -30,7 +31,7 @@ export function registerExec(cmd: Command, ctx: CliContext): void {
     .action(async (command: string[], opts: VendOptions & ConnectionOptions) => {
       const body = vendRequest(opts, 'container');
       const { client } = await connect(opts, ctx);
-      const res = await client.vend(body);
+      const res = await client.vend(body, approvalWait(ctx));
       if (!res.container) throw new CliError('bad_response', 'the service answered no container URL; it may predate container delivery');
       const proxy = await startContainerProxy(client, res.container);
       try {
