@@ -71,7 +71,7 @@ export function sessionsPage(s: ConsoleSession, v: SessionsView): Page {
 <table id="sessions"><thead><tr><th>Session</th><th>Developer</th><th>Project</th><th>Template</th><th>Role</th><th>Access</th><th>Delivery</th><th>State</th><th>Expires in</th><th></th></tr></thead><tbody>
 ${v.sessions.map(
   (x) => html`<tr data-session="${x.id}"><td><a href="/console/sessions/${q(x.id)}">${x.id}</a></td><td>${developer(x.developer, x.developerClaim)}</td><td>${x.project}</td><td>${x.template}</td><td class="arn">${x.roleArn}</td><td>${x.accessType}</td><td>${deliveryOf(x)}</td><td>${x.state}</td><td>${countdown(x.sessionEndsAt ?? x.expiresAt)}</td>
-<td><form method="post" action="/console/sessions/${q(x.id)}/revoke" class="inline">${csrfField(s)}<button type="submit" class="danger">Revoke</button></form> <a href="/console/revoke?kind=developer&amp;value=${q(x.developer)}">developer…</a></td></tr>`,
+<td class="actions"><form method="post" action="/console/sessions/${q(x.id)}/revoke" class="inline">${csrfField(s)}<button type="submit" class="danger">Revoke</button></form> <a href="/console/revoke?kind=developer&amp;value=${q(x.developer)}" title="revoke every session of this developer">all of theirs…</a></td></tr>`,
 )}
 </tbody></table>`,
   };
@@ -194,9 +194,10 @@ export function approvalPage(s: ConsoleSession, a: ApprovalRecord, canDecide: { 
 ${row('Access type', a.requester.accessType)}${row('Template', a.template)}${row('Role', a.roleArn)}${row('Project', a.project)}${row('Their reason', html`<span id="approval-reason">${a.reason || '(none given)'}</span>`)}
 ${row('Asked', when(a.createdAt))}${row('Expires', html`${when(a.expiresAt)} (${countdown(a.expiresAt)})`)}${row('Approvers', a.approverGroups.join(', '))}
 ${a.decision ? html`${row('Decision', `${a.decision.outcome} by ${a.decision.byClaim} at ${a.decision.at}`)}${row('Decision reason', a.decision.reason)}` : ''}${a.sessionId ? row('Session', html`<a href="/console/sessions/${q(a.sessionId)}">${a.sessionId}</a>`) : ''}</table>
+${a.state === 'pending' ? (canDecide.ok ? html`<form method="post" action="/console/approvals/${q(a.approvalId)}/decide" id="decide">${csrfField(s)}<p><label>Your reason <input name="reason" id="decision-reason" required maxlength="1024"></label></p>
+<p><button type="submit" name="outcome" value="approved" id="approve">Approve</button> <button type="submit" name="outcome" value="denied" class="danger" id="deny">Deny</button></p></form>` : html`<p class="error" id="cannot-decide">${canDecide.why ?? ''}</p>`) : ''}
 <h2>Parameters</h2><pre id="approval-parameters">${pretty(a.request.parameters)}</pre>
 <h2>Session policy it would get</h2><pre id="approval-policy">${pretty(a.policy)}</pre>
-${a.state === 'pending' ? (canDecide.ok ? html`<form method="post" action="/console/approvals/${q(a.approvalId)}/decide" id="decide">${csrfField(s)}<p><label>Your reason <input name="reason" id="decision-reason" required maxlength="1024"></label></p>
-<p><button type="submit" name="outcome" value="approved" id="approve">Approve</button> <button type="submit" name="outcome" value="denied" class="danger" id="deny">Deny</button></p></form>` : html`<p class="error" id="cannot-decide">${canDecide.why ?? ''}</p>`) : ''}`,
+`,
   };
 }
