@@ -52,7 +52,7 @@ header{background:#1b2a3a;color:#fff;padding:.6em 1em;display:flex;gap:1.5em;ali
 header a{color:#cfe3ff;margin-right:1em}header .who{color:#ddd}
 main{padding:1em 1.5em}h1{font-size:1.4em;margin:.2em 0 .6em}h2{font-size:1.1em;margin-top:1.4em}
 table{border-collapse:collapse;background:#fff;margin:.4em 0}th,td{border:1px solid #d8dde3;padding:.3em .5em;text-align:left;vertical-align:top}
-th{background:#eef1f4}.facts th{width:12em}.arn{font-family:ui-monospace,monospace;font-size:12px}
+th{background:#eef1f4}.facts th{width:12em}.arn{font-family:ui-monospace,monospace;font-size:12px}td.arn{max-width:15em;word-break:break-all}
 pre{background:#fff;border:1px solid #d8dde3;padding:.6em;overflow:auto;max-width:70em}
 form.inline{display:inline}.filters label{margin-right:.5em;white-space:nowrap}.filters input{width:7.5em}td.actions{white-space:nowrap}#sessions{font-size:13px}
 button,.button{background:#2d6cdf;color:#fff;border:0;border-radius:3px;padding:.35em .8em;cursor:pointer;text-decoration:none;display:inline-block}
