@@ -55,6 +55,12 @@ export async function requestApproval(deps: AppDeps, identity: Identity, req: Ve
   try {
     const project = projectKey(authorizeTemplate(template, identity, req.project).project);
     const rendered = renderPolicy(template, req.parameters ?? {}, { developer: identity.developer, project });
+    // A blocked scope is refused now, not after an approver spent time on a request that cannot be collected.
+    const block = await storeCall(deps, 'blockFor', () => deps.killSwitch.blockFor({ developer: identity.developer, project, template: template.name }));
+    if (block) {
+      const seconds = Math.max(1, Math.ceil((block.until.getTime() - deps.now().getTime()) / 1000));
+      throw new ApiError(403, 'blocked', `an operator has blocked new vends for ${block.selector.kind === 'all' ? 'all vends' : `this ${block.selector.kind}`}; retry after ${seconds} s`, { retryAfter: seconds });
+    }
     const now = deps.now();
     const timeout = rule.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
     const rec: ApprovalRecord = {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { revokeSessions } from '../../src/revoke/revoke-sessions';
 import { vendCredentials } from '../../src/vend/vend-credentials';
 import { expectContract } from '../helpers/contract';
 import { startConsoleStack, type ConsoleStack } from '../helpers/console';
@@ -86,6 +87,14 @@ describe('a vend of a template that requires approval', () => {
   it('refuses bad parameters before anything is recorded, like any vend', async () => {
     const res = await api().post('/v1/vend').set('Authorization', `Bearer ${await alice()}`).send({ ...WRITE, parameters: { bucket: 'backend-data', prefix: '../x' } });
     expect([res.status, res.body.error.code]).toEqual([400, 'invalid_parameters']);
+  });
+
+  it('refuses a request from a blocked scope at once, before any approver sees it', async () => {
+    const operator = await s.stack.deps.verifier.verify(await olivia());
+    await revokeSessions(s.stack.deps, operator, { developer: 'bob@example.com', reason: 'test block', block: { durationSeconds: 600 } }, 'req-b');
+    const res = await api().post('/v1/vend').set('Authorization', `Bearer ${await bob()}`).send(WRITE);
+    expect([res.status, res.body.error.code]).toEqual([403, 'blocked']);
+    expect(s.stack.logs.some((l) => l.event === 'approval.request' && l.developer === 'bob@example.com' && l.outcome === 'pending')).toBe(false);
   });
 
   it('is never issued by the vend path without an approval (fail closed)', async () => {
