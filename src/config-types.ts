@@ -69,7 +69,7 @@ export interface Config {
   /** The operator console at /console (src/console/). */
   console: ConsoleConfig;
   /** Vends of templates with `approval.required` (src/approvals/). */
-  approvals: { webhookUrl?: string; webhookTimeoutMs: number };
+  approvals: { webhookUrl?: string; webhookTimeoutMs: number; maxPendingPerDeveloper: number };
 }
 
 export interface ConsoleConfig {

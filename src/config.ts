@@ -158,6 +158,8 @@ const schema = {
         // Generic JSON webhook (Slack-compatible `text`) told of every new approval request.
         webhookUrl: { type: 'string', pattern: '^https?://' },
         webhookTimeoutMs: { type: 'integer', minimum: 100, maximum: 30000, default: 3000 },
+        // Requests one developer may have waiting at once: no flooding approvers or the webhook.
+        maxPendingPerDeveloper: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
       },
     },
     limits: {

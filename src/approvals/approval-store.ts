@@ -5,6 +5,7 @@
  *   P{a:<id>}   hash   "rec" -> JSON record (written once), "state" -> pending|approved|denied|collected,
  *                      "decision" -> JSON decision, "session" -> the session id a collection vended
  *   P{A}        zset   every approval id -> creation time (ms); trimmed past the retention when listed
+ *   P{A:<dev>}  zset   the developer's pending requests: id -> deadline (ms); caps how many wait at once
  *
  * A state moves only by compare-and-set (one script on one key), so two approvers, or two collections, never
  * both win. Expiry is not a stored state: a pending request past its deadline reads as expired.
@@ -68,6 +69,14 @@ redis.call('HSET', KEYS[1], 'state', ARGV[2])
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1`;
 
+// KEYS[1] the developer's pending set; ARGV: now, max, id, deadline, ttl (ms). Expired entries do not count.
+const RESERVE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
 export class ApprovalStore {
   private readonly run: StoreRunner;
   constructor(
@@ -88,9 +97,22 @@ export class ApprovalStore {
     return `${this.prefix}{A}`;
   }
 
-  async create(rec: ApprovalRecord): Promise<void> {
+  private pendingKey(developer: string): string {
+    return `${this.prefix}{A:${developer}}`;
+  }
+
+  /**
+   * Records a new pending request, unless its developer already has `maxPending` waiting (answers false then):
+   * an agent cannot flood approvers (or the webhook) with requests.
+   */
+  async create(rec: ApprovalRecord, maxPending: number): Promise<boolean> {
     const { state: _s, decision: _d, collectBy: _c, sessionId: _i, ...immutable } = rec;
     const ttlMs = Date.parse(rec.expiresAt) - Date.parse(rec.createdAt) + 2 * this.retentionMs;
+    const deadline = Date.parse(rec.expiresAt);
+    const slot = await this.run(() =>
+      this.redis.eval(RESERVE, 1, this.pendingKey(rec.requester.developer), Date.parse(rec.createdAt), maxPending, rec.approvalId, deadline, deadline - Date.parse(rec.createdAt)),
+    );
+    if (slot !== 1) return false;
     await this.run(async () => {
       const key = this.key(rec.approvalId);
       const created = await this.redis.hsetnx(key, 'rec', JSON.stringify(immutable satisfies Immutable));
@@ -99,6 +121,12 @@ export class ApprovalStore {
       await this.redis.pexpire(key, ttlMs);
       await this.redis.zadd(this.listKey, Date.parse(rec.createdAt), rec.approvalId);
     });
+    return true;
+  }
+
+  /** A decided request no longer counts against its developer's pending cap. */
+  async release(developer: string, id: string): Promise<void> {
+    await this.run(() => this.redis.zrem(this.pendingKey(developer), id));
   }
 
   /** The record with its state as of `now` (a request past its deadline reads as expired). */

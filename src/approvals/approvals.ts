@@ -84,7 +84,10 @@ export async function requestApproval(deps: AppDeps, identity: Identity, req: Ve
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + timeout * 1000).toISOString(),
     };
-    await storeCall(deps, 'approvals.create', () => approvalStore(deps).create(rec));
+    const max = deps.config.approvals.maxPendingPerDeveloper;
+    if (!(await storeCall(deps, 'approvals.create', () => approvalStore(deps).create(rec, max)))) {
+      throw new ApiError(429, 'too_many_approvals', `this developer already has ${max} approval requests waiting; wait for a decision`, { retryAfter: 30 });
+    }
     audit(deps.logger, { ...base, outcome: 'pending', approvalId: rec.approvalId, project, parameters: rec.request.parameters, reason: rec.reason, expiresAt: rec.expiresAt });
     void notifyWebhook(deps, rec);
     return rec;
@@ -125,6 +128,7 @@ export async function decideApproval(deps: AppDeps, actor: Actor, id: string, ou
       approvalStore(deps).transition(id, 'pending', outcome, { decision: JSON.stringify(decision), ...(outcome === 'approved' ? { collectBy } : {}) }),
     );
     if (!moved) throw new ApiError(409, 'approval_decided', 'the request was decided meanwhile');
+    await approvalStore(deps).release(rec.requester.developer, id).catch(() => undefined);
     audit(deps.logger, { ...base, outcome, template: rec.template, requester: rec.requester.developer });
     return { ...rec, state: outcome, decision, ...(outcome === 'approved' ? { collectBy } : {}) };
   } catch (err) {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   s = await startConsoleStack({
     now: () => new Date(Date.now() + offsetMs),
     configure: (raw) => {
-      raw.approvals = { webhookUrl: hook.url };
+      raw.approvals = { webhookUrl: hook.url, maxPendingPerDeveloper: 10 };
     },
   });
 });
@@ -165,6 +165,19 @@ describe('deciding and collecting', () => {
     } finally {
       offsetMs = 0;
     }
+  });
+
+  it('caps how many requests one developer has waiting, so approvers cannot be flooded', async () => {
+    const dave = () => s.stack.corp.mint({ email: 'dave@example.com', groups: ['backend'], project: 'backend-api' }, { expiresInSeconds: 3600 });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await ask(await dave()));
+    const over = await api().post('/v1/vend').set('Authorization', `Bearer ${await dave()}`).send(WRITE);
+    expectContract(over, 'POST', '/v1/vend');
+    expect([over.status, over.body.error.code]).toEqual([429, 'too_many_approvals']);
+    expect(hook.bodies.filter((b) => b.developer === 'dave@example.com')).toHaveLength(10);
+    // A decision frees a place.
+    await decide(ids[0]!, 'deny', await olivia(), 'too many');
+    expect(await ask(await dave())).toMatch(/^a/);
   });
 
   it('lists what a caller made or may decide', async () => {
