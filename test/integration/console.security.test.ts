@@ -157,3 +157,45 @@ describe('a session cookie of another issuer', () => {
     expect((await fetch(`${s.url}/console`, { headers: { cookie } })).status).toBe(401);
   });
 });
+
+describe('actions through the pages', () => {
+  it('revokes one session from its row, audited as the signed-in operator', async () => {
+    // Not alice: the CSRF test's revocation of alice holds new vends for its few-second settle window.
+    const vend = await s.stack.vend({ template: 's3-read-prefix', parameters: { bucket: 'backend-data', prefix: 'reports/' } }, await s.stack.token({ email: 'rita@example.com' }));
+    expect(vend.status).toBe(200);
+    const id = (vend.body as { sessionId: string }).sessionId;
+    const { c } = await signedIn('olivia@example.com');
+    const list = await (await c.fetch('/console?developer=rita%40example.com')).text();
+    expect(list).toContain(`data-session="${id}"`);
+    const res = await c.post(`/console/sessions/${id}/revoke`, { _csrf: await c.csrf() });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/console\/revocations\/r/);
+    expect((await s.stack.deps.sessions.get(id))?.state).toBe('revoked');
+    expect(s.stack.logs).toContainEqual(expect.objectContaining({ event: 'revoke', outcome: 'applied', developer: 'olivia@example.com', selector: { kind: 'session', value: id } }));
+    expect(s.stack.logs).toContainEqual(expect.objectContaining({ event: 'console.sign-in', outcome: 'allowed', developer: 'olivia@example.com' }));
+    expect(s.stack.logs).toContainEqual(expect.objectContaining({ event: 'console.sign-in', outcome: 'refused', code: 'operator_only', developer: 'mallory@example.com' }));
+  });
+
+  it('never lets an operator approve their own request in the page', async () => {
+    const token = await s.stack.corp.mint({ email: 'otto@example.com', groups: ['backend', 'secops'], project: 'backend-api' });
+    const ask = await s.stack.vend({ template: 's3-write-approved', parameters: { bucket: 'backend-data', prefix: 'exports/' }, reason: 'mine' }, token);
+    expect(ask.status).toBe(202);
+    const id = (ask.body as { approvalId: string }).approvalId;
+    const { c } = await signedIn('otto@example.com', ['backend', 'secops']);
+    const page = await (await c.fetch(`/console/approvals/${id}`)).text();
+    expect(page).toContain('id="cannot-decide"');
+    expect(page).not.toContain('id="approve"');
+    const res = await c.post(`/console/approvals/${id}/decide`, { _csrf: await c.csrf(), outcome: 'approved', reason: 'lgtm' });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('self_approval');
+  });
+
+  it('answers a bad filter with a page naming the field, not a stack trace', async () => {
+    const { c } = await signedIn();
+    const res = await c.fetch('/console?developer=%3Cscript%3E');
+    expect(res.status).toBe(400);
+    const body = await res.text();
+    expect(body).toContain('invalid_developer');
+    expect(body).not.toContain('<script>');
+  });
+});
