@@ -47,7 +47,7 @@ afterAll(async () => {
 
 const alice = (claims: Record<string, unknown> = {}) => s.stack.corp.mint({ email: 'alice@example.com', groups: ['backend'], project: 'backend-api', ...claims }, { expiresInSeconds: 3600 });
 async function shot(page: Page, name: string): Promise<void> {
-  await page.locator('header').scrollIntoViewIfNeeded();
+  if ((await page.locator('header').count()) > 0) await page.locator('header').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 }
 
@@ -57,11 +57,15 @@ async function signIn(email: string, groups: string): Promise<{ context: Browser
   const page = await context.newPage();
   const resp = await page.goto(`${s.url}/console`);
   expect(resp?.status()).toBe(401);
+  await shot(page, 'sign-in');
   await page.click('#sign-in-corp');
   await page.waitForSelector('#email');
+  await shot(page, 'dev-issuer-sign-in');
   await page.fill('#email', email);
   await page.fill('#groups', groups);
-  await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/console')), page.click('#sign-in')]);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/console/callback'), page.click('#sign-in')]);
+  // An operator's callback page moves on to /console by itself (meta refresh); a refusal stays.
+  if (groups.split(',').includes('secops')) await page.waitForSelector('#sessions');
   return { context, page };
 }
 
@@ -106,6 +110,7 @@ suite('the operator console in chromium', () => {
     await page.goto(`${s.url}/console/revoke?kind=developer&value=alice%40example.com`);
     await page.fill('#reason', 'incident 42: leaked agent token');
     await page.fill('#block', '600');
+    await shot(page, 'revoke-form');
     await page.click('#preview');
     await page.waitForSelector('#impact');
     expect(await page.locator('#impact-sessions').innerText()).toBe('1');
