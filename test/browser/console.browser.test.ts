@@ -10,6 +10,7 @@ import request from 'supertest';
 import { startDepsReconciler } from '../../src/deps';
 import type { Reconciler } from '../../src/revoke/reconciler';
 import { startConsoleStack, type ConsoleStack } from '../helpers/console';
+import { startStubServer } from '../helpers/test-issuer';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
@@ -94,6 +95,22 @@ suite('the operator console in chromium', () => {
     // The countdown script runs (served by the service, allowed by the CSP): it replaces the ISO instant.
     await page.locator(`tr[data-session="${sessionId}"] .countdown`, { hasText: /^\d+m \d+s$/ }).waitFor();
     await shot(page, 'sessions');
+
+    // Clickjacking: another origin framing the console gets nothing rendered (frame-ancestors 'none').
+    const framer = await startStubServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><iframe id="f" src="${s.url}/console" width="800" height="400"></iframe>`);
+    });
+    try {
+      const attacker = await context.newPage();
+      await attacker.goto(framer.url);
+      const frame = await (await attacker.waitForSelector('#f')).contentFrame();
+      await attacker.waitForLoadState('load');
+      expect(frame).not.toBeNull();
+      expect(await frame!.locator('#sessions').count()).toBe(0);
+      await attacker.close();
+    } finally {
+      await framer.stop();
+    }
 
     await page.fill('input[name="developer"]', 'alice@example.com');
     await page.click('.filters button');
