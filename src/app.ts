@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
+import { consoleRoutes } from './console/routes';
 import { ApiError } from './errors';
+import { approvalRoutes } from './routes/approvals';
 import { credentialRoutes } from './routes/credentials';
 import { gatewayCallRoutes } from './routes/gateway-calls';
 import { errorHandler, requestId, securityHeaders, wellFormedText } from './routes/middleware';
@@ -41,6 +43,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(gatewayCallRoutes(deps));
   app.use(revokeRoutes(deps));
   app.use(credentialRoutes(deps));
+  app.use(approvalRoutes(deps));
+  if (deps.config.console.enabled) app.use(consoleRoutes(deps));
   app.use(() => {
     throw new ApiError(404, 'not_found', 'no such route');
   });

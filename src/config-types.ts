@@ -67,6 +67,21 @@ export interface Config {
   limits: LimitsConfig;
   killSwitch: { marginSeconds: number; policyName: string; reconcileIntervalSeconds: number };
   gateway: GatewayConfig;
+  /** The operator console at /console (src/console/). */
+  console: ConsoleConfig;
+  /** Vends of templates with `approval.required` (src/approvals/). */
+  approvals: { webhookUrl?: string; webhookTimeoutMs: number; maxPendingPerDeveloper: number };
+}
+
+export interface ConsoleConfig {
+  /** Off unless configured: a deployment opts in to a browser surface. */
+  enabled: boolean;
+  /** The OAuth client id the console signs in as; ID tokens must carry it as their audience. */
+  clientId: string;
+  /** Issuers (by name) offered for sign-in; default every configured issuer. */
+  issuers?: string[];
+  /** How long a console sign-in lasts (capped by the ID token's own expiry). */
+  sessionTtlSeconds: number;
 }
 
 /** Gateway delivery (src/gateway): a second listener that signs agents' AWS calls with credentials they never see. */

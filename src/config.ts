@@ -158,6 +158,29 @@ const schema = {
         endpoints: { type: 'object', propertyNames: { pattern: '^[a-z0-9-]{2,32}$' }, additionalProperties: { type: 'string', pattern: '^https?://[^/?#]+/?$' }, default: {} },
       },
     },
+    console: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        clientId: { type: 'string', minLength: 1, maxLength: 256, default: 'sts-vend-console' },
+        issuers: { ...stringList, minItems: 1 },
+        sessionTtlSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 3600 },
+      },
+    },
+    approvals: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        // Generic JSON webhook (Slack-compatible `text`) told of every new approval request.
+        webhookUrl: { type: 'string', pattern: '^https?://' },
+        webhookTimeoutMs: { type: 'integer', minimum: 100, maximum: 30000, default: 3000 },
+        // Requests one developer may have waiting at once: no flooding approvers or the webhook.
+        maxPendingPerDeveloper: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,
@@ -226,6 +249,9 @@ function crossChecks(config: Config): string[] {
   }
   if (config.aws.roleChaining && s.maxDurationSeconds > 3600) {
     problems.push('sessions.maxDurationSeconds: role chaining caps sessions at 3600 seconds');
+  }
+  for (const name of config.console.issuers ?? []) {
+    if (!seen.has(name)) problems.push(`console.issuers: unknown issuer "${name}"`);
   }
   for (const name of config.operators.issuers ?? []) {
     if (!seen.has(name)) problems.push(`operators.issuers: unknown issuer "${name}"`);

@@ -23,16 +23,27 @@ export const API_ERROR_STATUS = {
   operator_only: 403,
   blocked: 403,
   session_revoked: 403,
+  approval_required: 403,
+  self_approval: 403,
+  not_an_approver: 403,
   unknown_template: 404,
   session_not_found: 404,
   revocation_not_found: 404,
+  approval_not_found: 404,
   not_found: 404,
   no_block: 409,
   template_removed: 409,
+  approval_pending: 409,
+  approval_approved: 409,
+  approval_denied: 409,
+  approval_expired: 409,
+  approval_collected: 409,
+  approval_decided: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
   too_many_sessions: 429,
+  too_many_approvals: 429,
   // A template that renders something its load-time lint ruled out: a bug, not the caller's doing.
   internal_error: 500,
   policy_invalid: 500,
@@ -61,5 +72,15 @@ export const CONTAINER_ERROR_STATUS = {
   InternalError: 500,
 } as const;
 
+/** The operator console's own refusals, rendered as pages (src/console/), never in the API envelope. */
+export const CONSOLE_ERROR_STATUS = {
+  not_signed_in: 401,
+  sign_in_failed: 401,
+  csrf: 403,
+  issuer_unavailable: 502,
+  issuer_unsupported: 502,
+} as const;
+
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 export type ContainerErrorCode = keyof typeof CONTAINER_ERROR_STATUS;
+export type ConsoleErrorCode = keyof typeof CONSOLE_ERROR_STATUS;

@@ -1,4 +1,4 @@
-import type { ApiErrorCode, ContainerErrorCode } from './error-codes';
+import type { ApiErrorCode, ConsoleErrorCode, ContainerErrorCode } from './error-codes';
 
 /**
  * One error type for everything the API answers. `code` is one of the closed list in error-codes.ts (stable,
@@ -7,7 +7,7 @@ import type { ApiErrorCode, ContainerErrorCode } from './error-codes';
  * text (server errors, whose cause is logged instead).
  */
 export class ApiError extends Error {
-  readonly code: ApiErrorCode | ContainerErrorCode;
+  readonly code: ApiErrorCode | ContainerErrorCode | ConsoleErrorCode;
   readonly status: number;
   readonly expose: boolean;
   /** Seconds a client should wait before retrying (429, 503). */
@@ -17,7 +17,7 @@ export class ApiError extends Error {
 
   constructor(
     status: number,
-    code: ApiErrorCode | ContainerErrorCode,
+    code: ApiErrorCode | ContainerErrorCode | ConsoleErrorCode,
     message: string,
     opts: { cause?: unknown; retryAfter?: number; details?: Record<string, unknown>; expose?: boolean } = {},
   ) {

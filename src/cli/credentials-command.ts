@@ -4,6 +4,7 @@ import { HeldSession } from '../client/held-session';
 import { reportedExpiration, rfc3339 } from '../client/reported-expiration';
 import type { StsVendClient } from '../client/sts-vend-client';
 import type { VendResponse } from '../client/types';
+import { approvalWait } from './approvals-command';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
 import { CliError, usage, type CliContext } from './context';
 import { cacheKey, CredentialCache, defaultCacheDir, tokenSubject } from './credential-cache';
@@ -41,7 +42,7 @@ async function obtain(opts: CredentialsOptions, ctx: CliContext): Promise<VendRe
   if (!opts.cache && opts.cacheDir !== undefined) throw usage('--cache-dir and --no-cache contradict each other');
   const body = vendRequest(opts, opts.cache ? 'container' : 'credentials');
   const { client, url, token } = await connect(opts, ctx);
-  if (!opts.cache) return client.vend(body);
+  if (!opts.cache) return client.vend(body, approvalWait(ctx));
 
   const cache = new CredentialCache(opts.cacheDir ?? defaultCacheDir(ctx.env));
   // Everything that shapes the session is in the key, so two profiles that differ in any of it never share one.
@@ -62,7 +63,7 @@ async function obtain(opts: CredentialsOptions, ctx: CliContext): Promise<VendRe
     }
     cache.remove(key);
   }
-  const res = await client.vend(body);
+  const res = await client.vend(body, approvalWait(ctx));
   if (!res.container) throw new CliError('bad_response', 'the service answered no container URL, which the cache needs; it may predate container delivery (use --no-cache)');
   cache.write(key, { version: 1, response: res });
   return reported(res);

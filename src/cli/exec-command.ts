@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { HeldSession } from '../client/held-session';
 import type { StsVendClient } from '../client/sts-vend-client';
+import { approvalWait } from './approvals-command';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
 import { CliError, type CliContext } from './context';
 import { CHECKPOINT_REUSE_MS, startContainerProxy } from './container-proxy';
@@ -42,7 +43,7 @@ export function registerExec(cmd: Command, ctx: CliContext): void {
         ctx.exitCode = await runChild(command, gatewayEnv(ctx.env, res.gateway));
         return;
       }
-      const res = await client.vend(body);
+      const res = await client.vend(body, approvalWait(ctx));
       if (!res.container) throw new CliError('bad_response', 'the service answered no container URL; it may predate container delivery');
       const session = new HeldSession(client, res.container, { ...res.credentials, expiration: new Date(res.credentials.expiration) }, { checkpointReuseMs: CHECKPOINT_REUSE_MS });
       const proxy = await startContainerProxy(session);

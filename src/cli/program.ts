@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isStsVendError } from '../client/errors';
 import { CliError, type CliContext } from './context';
+import { registerApprovals, registerApprove } from './approvals-command';
 import { registerCheck } from './check-command';
 import { registerCredentials } from './credentials-command';
 import { registerEndSession } from './end-session-command';
@@ -32,6 +33,8 @@ export function createProgram(ctx: CliContext): Command {
   registerEndSession(program.command('end-session'), ctx);
   registerCheck(program.command('check'), ctx);
   registerIamPlan(program.command('iam-plan'), ctx);
+  registerApprovals(program.command('approvals'), ctx);
+  registerApprove(program.command('approve'), ctx);
   return program;
 }
 

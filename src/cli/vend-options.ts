@@ -10,6 +10,7 @@ export interface VendOptions {
   project?: string;
   duration?: number;
   sessionDuration?: number;
+  reason?: string;
 }
 
 /** Parses a whole number of seconds for commander; anything else is a usage error naming the option. */
@@ -27,7 +28,8 @@ export function addVendOptions(cmd: Command): Command {
     .option('--params-json <json>', 'template parameters as one JSON object (for non-string values); --param entries override it')
     .option('--project <project>', 'project, when the token carries none')
     .option('--duration <seconds>', 'lifetime of each credential (the service default is 900)', seconds)
-    .option('--session-duration <seconds>', 'how long a refreshing session (exec, the credentials cache) may keep refreshing (the service default is 3600)', seconds);
+    .option('--session-duration <seconds>', 'how long a refreshing session (exec, the credentials cache) may keep refreshing (the service default is 3600)', seconds)
+    .option('--reason <text>', 'why; shown to approvers when the template requires approval');
 }
 
 const PARAM_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -64,6 +66,7 @@ export function vendRequest(opts: VendOptions, delivery: Delivery): VendRequest 
   if (delivery === 'container' || delivery === 'gateway') body.delivery = delivery;
   if (opts.project !== undefined) body.project = opts.project;
   if (opts.duration !== undefined) body.durationSeconds = opts.duration;
+  if (opts.reason !== undefined) body.reason = opts.reason;
   if (opts.sessionDuration !== undefined) {
     if (delivery === 'credentials') throw usage('--session-duration applies only to a refreshing session (exec, credentials without --no-cache, or gateway)');
     body.sessionDurationSeconds = opts.sessionDuration;

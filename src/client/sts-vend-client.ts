@@ -2,6 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { errorFromResponse, StsVendError } from './errors';
 import type {
+  Approval,
+  ApprovalWait,
   ContainerCredentials,
   GatewayVendResponse,
   RevocationPage,
@@ -37,9 +39,54 @@ export class StsVendClient {
     this.token = opts.token;
   }
 
-  /** POST /v1/vend. */
-  async vend(body: VendRequest): Promise<VendResponse> {
-    const res = await this.call<VendResponse>('POST', 'v1/vend', body);
+  /**
+   * POST /v1/vend. A template that requires approval answers 202: with `wait`, this polls the request until an
+   * approver decides and then collects the credentials (with a fresh token from the token source); without it,
+   * that is an `approval_required` error naming the request.
+   */
+  async vend(body: VendRequest, wait?: ApprovalWait): Promise<VendResponse> {
+    const first = await this.call<VendResponse | Approval>('POST', 'v1/vend', body);
+    if (first.status === 202) {
+      const approval = first.body as Approval;
+      if (!wait) throw new StsVendError(202, 'approval_required', `template ${approval.template} requires approval: request ${approval.approvalId} is waiting for ${approval.approverGroups.join(', ')}`);
+      return this.checked(await this.waitAndCollect(approval, wait));
+    }
+    return this.checked(first as { status: number; body: VendResponse });
+  }
+
+  /** Polls an approval request until it is decided or expires; collects it once approved. */
+  async waitAndCollect(approval: Approval, wait: ApprovalWait): Promise<{ status: number; body: VendResponse }> {
+    const started = Date.now();
+    let current = approval;
+    wait.onProgress(current, 0);
+    for (;;) {
+      if (current.state === 'approved') return this.call<VendResponse>('POST', `v1/approvals/${encodeURIComponent(current.approvalId)}/collect`);
+      if (current.state !== 'pending') {
+        const by = current.decision ? ` by ${current.decision.byClaim}: ${current.decision.reason}` : '';
+        throw new StsVendError(409, `approval_${current.state}`, `approval ${current.approvalId} was ${current.state}${by}`);
+      }
+      await new Promise((r) => setTimeout(r, wait.pollMs ?? 2000));
+      current = await this.getApproval(current.approvalId);
+      wait.onProgress(current, Date.now() - started);
+    }
+  }
+
+  /** GET /v1/approvals (what the caller asked for or may decide). */
+  async listApprovals(state?: string): Promise<Approval[]> {
+    return (await this.call<{ approvals: Approval[] }>('GET', `v1/approvals${query({ state })}`)).body.approvals;
+  }
+
+  /** GET /v1/approvals/{id}. */
+  async getApproval(id: string): Promise<Approval> {
+    return (await this.call<Approval>('GET', `v1/approvals/${encodeURIComponent(id)}`)).body;
+  }
+
+  /** POST /v1/approvals/{id}/approve or /deny, with the approver's reason. */
+  async decide(id: string, outcome: 'approve' | 'deny', reason: string): Promise<Approval> {
+    return (await this.call<Approval>('POST', `v1/approvals/${encodeURIComponent(id)}/${outcome}`, { reason })).body;
+  }
+
+  private checked(res: { status: number; body: VendResponse }): VendResponse {
     const c = res.body.credentials;
     if (!c || typeof c.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string' || typeof c.expiration !== 'string') {
       throw new StsVendError(res.status, 'bad_response', 'the vend answer has no credentials');

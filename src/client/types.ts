@@ -1,6 +1,7 @@
 // Type-only imports from the service: erased at build time, so the client loads none of the server's code.
 import type { RevokeRequest } from '../revoke/revoke-sessions';
 import type { PublicSession, SessionState } from '../sessions/record';
+import type { ApprovalRecord } from '../approvals/approval-store';
 /**
  * The service's request and response shapes as a client sees them (openapi.yaml is the authority; these
  * mirror it by hand so the client package needs no schema tooling at run time).
@@ -18,6 +19,19 @@ export interface VendRequest {
   delivery?: Delivery;
   /** How long the session may keep refreshing through the container URL (900..43200, capped by the service). */
   sessionDurationSeconds?: number;
+  /** Why; shown to approvers when the template requires approval. */
+  reason?: string;
+}
+
+/** An approval request (POST /v1/vend answers one with 202 for a template that requires approval). */
+export type Approval = ApprovalRecord & { links: { self: string; collect: string } };
+
+/** How a vend waits for a decision when the template requires approval. */
+export interface ApprovalWait {
+  /** Called when the request is made and then on every poll, to show progress. */
+  onProgress(approval: Approval, waitedMs: number): void;
+  /** Poll interval (default 2000 ms). */
+  pollMs?: number;
 }
 
 export interface VendCredentials {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload, type KeyLike } from 'jose';
 
 /**
@@ -53,6 +53,11 @@ export interface DevIssuer {
   jwksUri: string;
   /** POST JSON here to get a token (loopback only); undefined when bound elsewhere. */
   tokenUrl?: string;
+  /**
+   * The OAuth authorization endpoint (authorization code + PKCE S256): a dev sign-in form where anyone types an
+   * email and groups, no password. Offered exactly when the mint endpoint is.
+   */
+  authorizationEndpoint?: string;
   /**
    * Signs a token. Defaults: iss, sub (= email, or `dev-user`), aud, iat, exp, jti. Given claims win over
    * the defaults, and a claim given as `undefined` is removed (to craft tokens lacking e.g. `sub`).
@@ -182,6 +187,8 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT', ...(kid === null ? {} : { kid }) }).sign(key.privateKey);
   };
 
+  const { authorize, exchange } = codeFlow(mint);
+
   server.on('request', (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: unknown) => {
@@ -192,10 +199,17 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
       send(200, {
         issuer,
         jwks_uri: jwksUri,
-        response_types_supported: ['id_token'],
+        ...(mintEnabled
+          ? { authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/oauth/token`, code_challenge_methods_supported: ['S256'], grant_types_supported: ['authorization_code'] }
+          : {}),
+        response_types_supported: mintEnabled ? ['code', 'id_token'] : ['id_token'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: algorithms,
       });
+    } else if (path === `${base}/authorize` && mintEnabled) {
+      authorize(req, res);
+    } else if (path === `${base}/oauth/token` && mintEnabled) {
+      exchange(req, res, send);
     } else if (path === `${base}/jwks` && req.method === 'GET') {
       send(200, { keys: publicJwks() });
     } else if (path === `${base}/token` && mintEnabled) {
@@ -224,7 +238,7 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
   return {
     issuer,
     jwksUri,
-    ...(mintEnabled ? { tokenUrl: `${issuer}/token` } : {}),
+    ...(mintEnabled ? { tokenUrl: `${issuer}/token`, authorizationEndpoint: `${issuer}/authorize` } : {}),
     mint,
     async rotateKeys() {
       const fresh = await Promise.all(algorithms.map(newKey));
@@ -239,4 +253,108 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
         server.closeAllConnections();
       }),
   };
+}
+
+/** One authorization the dev sign-in form granted, until its code is exchanged (once) or a minute passes. */
+interface Grant {
+  clientId: string;
+  redirectUri: string;
+  challenge: string;
+  nonce?: string;
+  claims: Record<string, unknown>;
+  expiresAt: number;
+}
+
+const CODE_TTL_MS = 60_000;
+const escapeText = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_MINT_BODY_BYTES) reject(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The authorization code flow with PKCE (RFC 6749 4.1, RFC 7636 S256), just enough for the console's sign-in:
+ * GET /authorize shows a form (email, groups), POST /authorize redirects back with a one-time code, POST
+ * /oauth/token trades the code and its verifier for an ID token whose audience is the client id.
+ */
+function codeFlow(mint: DevIssuer['mint']) {
+  const grants = new Map<string, Grant>();
+  const page = (res: http.ServerResponse, status: number, body: string) => {
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; form-action 'self' http: https:; frame-ancestors 'none'" });
+    res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Dev sign-in</title></head><body>${body}</body></html>`);
+  };
+  const authorize = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const query = new URL(req.url ?? '/', 'http://dev').searchParams;
+    const handle = (p: URLSearchParams) => {
+      const clientId = p.get('client_id') ?? '';
+      const redirectUri = p.get('redirect_uri') ?? '';
+      const state = p.get('state') ?? '';
+      const challenge = p.get('code_challenge') ?? '';
+      if (p.get('response_type') !== 'code' || !clientId || !URL.canParse(redirectUri) || !/^https?:/.test(redirectUri)) {
+        return page(res, 400, '<p>invalid authorization request: response_type=code, client_id and an http(s) redirect_uri are required</p>');
+      }
+      if (p.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+        return page(res, 400, '<p>invalid authorization request: PKCE with code_challenge_method=S256 is required</p>');
+      }
+      const hidden = ['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'nonce', 'scope']
+        .filter((k) => p.get(k) !== null)
+        .map((k) => `<input type="hidden" name="${k}" value="${escapeText(p.get(k)!)}">`)
+        .join('');
+      if (req.method !== 'POST') {
+        return page(
+          res,
+          200,
+          `<h1>Dev sign-in</h1><p>Development issuer: anyone may sign in as anyone. No password.</p><form method="post">${hidden}` +
+            '<p><label>Email <input name="email" id="email" required></label></p>' +
+            '<p><label>Groups (comma separated) <input name="groups" id="groups"></label></p>' +
+            '<p><button type="submit" id="sign-in">Sign in</button></p></form>',
+        );
+      }
+      const email = (p.get('email') ?? '').trim();
+      if (!email) return page(res, 400, '<p>an email is required</p>');
+      const groups = (p.get('groups') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+      const code = randomBytes(24).toString('base64url');
+      const nonce = p.get('nonce') ?? undefined;
+      grants.set(code, { clientId, redirectUri, challenge, ...(nonce ? { nonce } : {}), claims: { email, sub: email, groups }, expiresAt: Date.now() + CODE_TTL_MS });
+      const back = new URL(redirectUri);
+      back.searchParams.set('code', code);
+      if (state) back.searchParams.set('state', state);
+      res.writeHead(303, { location: back.toString(), 'cache-control': 'no-store' });
+      res.end();
+    };
+    if (req.method === 'POST') readForm(req).then(handle, () => page(res, 400, '<p>unreadable form</p>'));
+    else if (req.method === 'GET') handle(query);
+    else page(res, 405, '<p>GET or POST</p>');
+  };
+  const exchange = (req: http.IncomingMessage, res: http.ServerResponse, send: (status: number, body: unknown) => void): void => {
+    if (req.method !== 'POST') return send(405, { error: 'invalid_request', error_description: 'POST a form' });
+    readForm(req).then(
+      async (p) => {
+        const code = p.get('code') ?? '';
+        const grant = grants.get(code);
+        grants.delete(code);
+        if (p.get('grant_type') !== 'authorization_code') return send(400, { error: 'unsupported_grant_type' });
+        if (!grant || grant.expiresAt < Date.now()) return send(400, { error: 'invalid_grant', error_description: 'unknown or expired code' });
+        const verifier = p.get('code_verifier') ?? '';
+        const challenge = createHash('sha256').update(verifier).digest('base64url');
+        if (p.get('client_id') !== grant.clientId || p.get('redirect_uri') !== grant.redirectUri || challenge !== grant.challenge) {
+          return send(400, { error: 'invalid_grant', error_description: 'client_id, redirect_uri or code_verifier does not match' });
+        }
+        const idToken = await mint({ ...grant.claims, ...(grant.nonce ? { nonce: grant.nonce } : {}) }, { audience: grant.clientId, expiresInSeconds: 3600 });
+        return send(200, { id_token: idToken, token_type: 'Bearer', expires_in: 3600 });
+      },
+      () => send(400, { error: 'invalid_request' }),
+    );
+  };
+  return { authorize, exchange };
 }

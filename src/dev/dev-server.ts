@@ -69,6 +69,8 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
       sessions: { defaultDurationSeconds: 900, maxDurationSeconds: 3600 },
       // Gateway delivery, forwarding to the emulator (AWS_ENDPOINT_URL below); a fresh server key per run.
       gateway: { enabled: true, port: opts.gatewayPort ?? 4601, host: '127.0.0.1' },
+      // The operator console at /console: sign in through the corp dev issuer with an email in group secops.
+      console: { enabled: true },
     },
     { PORT: env.PORT, AWS_ENDPOINT_URL: aws.url, STS_VEND_GATEWAY_KEY: randomBytes(32).toString('base64url') },
   );
@@ -153,6 +155,7 @@ export function banner(p: {
     `  local AWS       ${p.awsUrl}   (STS, IAM, S3; example world in policies/local-aws-state.yaml)`,
     `  dev OIDC issuer ${p.issuer}   (POST ${p.issuer}/token mints tokens, valid 10 minutes unless expiresInSeconds says otherwise)`,
     `  redis           ${p.redis.url}   (${REDIS_SOURCE[p.redis.source]}; keys ${p.redis.keyPrefix}*, deleted at exit)`,
+    `  console         ${p.serviceUrl}/console   (sign in with any email, groups: secops)`,
     '',
     'Vend credentials for alice@example.com (group backend, project backend-api) to read backend-data/reports/',
     '(the token below is valid 8 hours):',

@@ -2,8 +2,21 @@ import type { Logger } from 'pino';
 
 /** One audit event: enough to join with CloudTrail (role session name, source identity, session id). Never a secret. */
 export interface AuditEvent {
-  event: 'vend' | 'refresh' | 'revoke' | 'session.end' | 'block.lift' | 'operator.read' | 'gateway.call';
-  outcome: 'allowed' | 'refused' | 'error' | 'applied' | 'pending';
+  event:
+    | 'vend'
+    | 'refresh'
+    | 'revoke'
+    | 'session.end'
+    | 'block.lift'
+    | 'operator.read'
+    | 'gateway.call'
+    | 'approval.request'
+    | 'approval.approve'
+    | 'approval.deny'
+    | 'approval.collect'
+    | 'console.sign-in'
+    | 'console.sign-out';
+  outcome: 'allowed' | 'refused' | 'error' | 'applied' | 'pending' | 'approved' | 'denied';
   requestId: string;
   code?: string;
   issuer?: string;

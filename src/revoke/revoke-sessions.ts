@@ -250,3 +250,13 @@ function entriesFor(deps: AppDeps, selector: Selector, sessions: SessionRecord[]
 }
 
 const maxDate = (a?: Date, b?: Date): Date | undefined => (!a ? b : !b ? a : a > b ? a : b);
+
+/**
+ * What a revocation would reach if sent now, recording nothing: the sessions it would mark and the roles it
+ * would write a Deny to (the console's confirmation step). Same selector rules and lookups as revokeSessions.
+ */
+export async function previewRevocation(deps: AppDeps, req: RevokeRequest): Promise<{ selector: Selector; sessions: number; roles: string[] }> {
+  const selector = selectorOf(deps, req);
+  const found = await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
+  return { selector, sessions: found.ids.length, roles: [...new Set([...found.roles, ...rolesFor(deps, selector)])].sort() };
+}

@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
-import { audit } from '../observability/audit';
-import { policyBefore } from '../revoke/revocation-entries';
+import { liftBlock } from '../revoke/lift-block';
 import { revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
 import { storeCall } from '../store-call';
 import { auditRead, operatorOnly, revocationBody } from './guards';
@@ -29,25 +28,8 @@ export function revokeRoutes(deps: AppDeps): Router {
     res.json(revocationBody(rec));
   });
   router.delete('/v1/revocations/:id/block', ...guard, validate(deps, 'DELETE', '/v1/revocations/:id/block'), async (req, res) => {
-    const id = String(req.params.id);
-    const existing = await storeCall(deps, 'revocations.get', () => deps.killSwitch.getRevocation(id));
-    if (!existing) throw new ApiError(404, 'revocation_not_found', 'no such revocation');
-    if (!existing.blockedUntil) throw new ApiError(409, 'no_block', 'this revocation set no block');
-    const cutoff = new Date(policyBefore(new Date(Date.parse(existing.createdAt) + deps.config.killSwitch.marginSeconds * 1000).toISOString()));
-    const rec = await storeCall(deps, 'revocations.lift', () => deps.killSwitch.liftBlock(id, cutoff));
-    const identity = locals(res).identity!;
-    audit(deps.logger, {
-      event: 'block.lift',
-      outcome: 'applied',
-      requestId: locals(res).requestId,
-      issuer: identity.issuer,
-      subject: identity.subject,
-      developer: identity.developer,
-      revocationId: id,
-      // What the block covered, so the line reads on its own without the revocation's record.
-      selector: existing.selector,
-    });
-    res.json(revocationBody(rec ?? existing));
+    const rec = await liftBlock(deps, locals(res).identity!, String(req.params.id), locals(res).requestId);
+    res.json(revocationBody(rec));
   });
   return router;
 }

@@ -81,6 +81,17 @@ const templateSchema = {
         allow: { ...names, items: { type: 'string', pattern: GATEWAY_RULE } },
       },
     },
+    // Human approval of each vend (src/approvals/): who approves, and how long a request waits.
+    approval: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['required', 'approvers'],
+      properties: {
+        required: { type: 'boolean' },
+        approvers: { type: 'object', additionalProperties: false, required: ['groups'], properties: { groups: names } },
+        timeoutSeconds: { type: 'integer', minimum: 60, maximum: 86400 },
+      },
+    },
   },
 };
 

@@ -33,6 +33,16 @@ export interface TemplateSpec {
   limits?: { vendsPerMinute?: number; liveSessionsPerDeveloper?: number; gatewayCallsPerSecond?: number };
   /** Rules the gateway applies to this template's gateway sessions (src/gateway/rules.ts). */
   gateway?: { deny?: string[]; allow?: string[] };
+  /** A vend answers 202 with an approval id; credentials only once an approver agrees (src/approvals/). */
+  approval?: ApprovalRule;
+}
+
+export interface ApprovalRule {
+  required: boolean;
+  /** Who may approve: members of any of these groups (never the requester). */
+  approvers: { groups: string[] };
+  /** How long a request waits for a decision, and an approved one for its collection (default 3600). */
+  timeoutSeconds?: number;
 }
 
 /** A template after loading and linting: the spec plus its compiled parameter validator. */

@@ -25,6 +25,8 @@ export interface VendRequest {
    */
   delivery?: 'credentials' | 'container' | 'gateway';
   sessionDurationSeconds?: number;
+  /** Why the caller asks; shown to approvers of templates that require approval. */
+  reason?: string;
 }
 
 export interface VendResult {
@@ -40,7 +42,7 @@ export interface VendResult {
  * session as pending, call AssumeRole, record it live. Redis failing at any step before the answer means no
  * credentials leave the service.
  */
-export async function vendCredentials(deps: AppDeps, identity: Identity, req: VendRequest, requestId: string): Promise<VendResult> {
+export async function vendCredentials(deps: AppDeps, identity: Identity, req: VendRequest, requestId: string, opts: { approvalId?: string } = {}): Promise<VendResult> {
   const base = {
     event: 'vend' as const,
     requestId,
@@ -50,9 +52,10 @@ export async function vendCredentials(deps: AppDeps, identity: Identity, req: Ve
     // The raw claim beside the key, when they differ, so a hashed key can be read back to a person.
     ...(identity.developerClaim !== identity.developer ? { developerClaim: identity.developerClaim } : {}),
     template: req.template,
+    ...(opts.approvalId ? { approvalId: opts.approvalId } : {}),
   };
   try {
-    const result = await vend(deps, identity, req);
+    const result = await vend(deps, identity, req, opts);
     deps.metrics.vendTotal.inc({ template: result.session.template, outcome: 'allowed' });
     audit(deps.logger, {
       ...base,
@@ -77,9 +80,11 @@ export async function vendCredentials(deps: AppDeps, identity: Identity, req: Ve
   }
 }
 
-async function vend(deps: AppDeps, identity: Identity, req: VendRequest): Promise<VendResult> {
+async function vend(deps: AppDeps, identity: Identity, req: VendRequest, opts: { approvalId?: string }): Promise<VendResult> {
   const template = deps.templates.get(req.template);
   if (!template) throw new ApiError(404, 'unknown_template', `template "${req.template}" does not exist`, { details: { field: 'template' } });
+  // Fail closed: a template that requires approval is only ever issued by collecting an approved request.
+  if (template.approval?.required && !opts.approvalId) throw new ApiError(403, 'approval_required', `template "${template.name}" requires approval; POST /v1/vend answers 202 with an approval id`);
   // The project tag is the project's key (src/auth/identity-key.ts): the name as it is when AWS can hold it.
   const project = projectKey(authorizeTemplate(template, identity, req.project).project);
   // Rendered before anything is recorded, so bad parameters are refused without a trace in Redis or AWS.

@@ -1,3 +1,4 @@
+import { cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validatePolicy } from '../../src/policy/document';
@@ -57,6 +58,10 @@ describe('template file problems name the file and the field', () => {
     ['unknown access', withChange((t) => (t.access = 'admin')), 'access: must be equal to one of the allowed values: read, write'],
     ['policy without Statement', withChange((t) => delete t.policy.Statement), 'policy.Statement: is required'],
     ['$id in the parameter schema', withChange((t) => (t.parameters.$id = 'params')), 'parameters.$id: not supported'],
+    ['approval without approvers', withChange((t) => (t.approval = { required: true })), 'approval.approvers: is required'],
+    ['approval with no approver group', withChange((t) => (t.approval = { required: true, approvers: { groups: [] } })), 'approval.approvers.groups: must NOT have fewer than 1 items'],
+    ['approval timeout under a minute', withChange((t) => (t.approval = { required: true, approvers: { groups: ['secops'] }, timeoutSeconds: 10 })), 'approval.timeoutSeconds: must be >= 60'],
+    ['approval approvers by user', withChange((t) => (t.approval = { required: true, approvers: { users: ['bob'] } })), 'approval.approvers.users: is not an allowed field'],
     ['misspelt schema keyword', withChange((t) => (t.parameters.properties.bucket.patern = 'x')), 'parameters: strict mode: unknown keyword: "patern"'],
   ])('%s', async (_name, template, expected) => {
     const problems = await problemsOf({ 'bad.yaml': template });
@@ -79,6 +84,15 @@ describe('template file problems name the file and the field', () => {
 
   it('refuses an empty file', async () => {
     expect(await problemsOf({ 'bad.yml': '' })).toEqual([expect.stringContaining('bad.yml: (template): must be object')]);
+  });
+});
+
+describe('the example template that requires approval', () => {
+  it('loads, with its approval rule', async () => {
+    const dir = templateDir({});
+    cpSync(path.join(__dirname, '../../examples/templates/s3-write-approved.yaml'), path.join(dir, 's3-write-approved.yaml'));
+    const [t] = await loadTemplates(dir, OPTS);
+    expect(t?.approval).toEqual({ required: true, approvers: { groups: ['secops'] }, timeoutSeconds: 900 });
   });
 });
 
