@@ -102,10 +102,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     return bytes.toString('base64url');
   })),
   // swap, drop, duplicate segments
-  // (a segment a truncation already removed is left alone, so no mutation hands `undefined` to the next one)
-  fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })).map(([i, j]): Mutation => (s) => (i < s.length && j < s.length ? s.map((x, k) => (k === i ? (s[j] as string) : k === j ? (s[i] as string) : x)) : s)),
+  fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })).map(([i, j]): Mutation => (s) => s.map((x, k) => (k === i ? (s[j] as string) : k === j ? (s[i] as string) : x))),
   fc.nat({ max: 2 }).map((i): Mutation => (s) => s.filter((_x, k) => k !== i)),
-  fc.nat({ max: 2 }).map((i): Mutation => (s) => (i < s.length ? [...s.slice(0, i + 1), s[i] as string, ...s.slice(i + 1)] : s)),
+  fc.nat({ max: 2 }).map((i): Mutation => (s) => [...s.slice(0, i + 1), s[i] as string, ...s.slice(i + 1)]),
   // a segment replaced by base64 garbage, by arbitrary base64url, emptied, or truncated
   fc.tuple(fc.nat({ max: 2 }), fc.uint8Array({ maxLength: 300 })).map(([i, bytes]): Mutation => (s) => edit(s, i, () => b64(Buffer.from(bytes)))),
   fc.tuple(fc.nat({ max: 2 }), fc.base64String({ maxLength: 200 })).map(([i, g]): Mutation => (s) => edit(s, i, () => g)),
@@ -162,10 +161,7 @@ describe('(a) mutated JWTs', () => {
         const mutated = mutations.reduce((segs, m) => m(segs), original.split('.')).join('.');
         const res = await post(stack.app, JSON.stringify(VALID_BODY), 'application/json', mutated);
         expectNoServerErrorNorLeak(res, mutated);
-        // RFC 6750 allows one or more spaces after "Bearer", and header values lose trailing white space: a
-        // mutation that only adds those is the original token.
-        const effective = mutated.replace(/^ +/, '').trimEnd();
-        if (effective === original || sameAsOriginal(effective, original)) {
+        if (mutated === original || sameAsOriginal(mutated, original)) {
           equivalents += 1;
           return;
         }
