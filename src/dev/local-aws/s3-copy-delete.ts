@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { decide, header, objectArn, requireAllowed, requireBucket, type S3Call } from './s3-request';
-import { STORED_HEADERS } from './s3-store';
+import { objectAttributes } from './s3-objects';
 import { elements, textOf } from './s3-xml-read';
 import { S3Error, invalidArgument, isoTime, noSuchBucket, noSuchKey, sendXml, type XmlNode } from './s3-xml';
 
@@ -32,20 +32,8 @@ export async function copyObject(call: S3Call): Promise<void> {
   if (!replace && srcBucket === call.bucket && srcKey === call.key) {
     throw new S3Error(400, 'InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
   }
-  const headers: Record<string, string> = {};
-  const metadata: Record<string, string> = {};
-  if (replace) {
-    for (const name of STORED_HEADERS) {
-      const value = header(call, name);
-      if (value !== undefined) headers[name] = value;
-    }
-    for (const [name, value] of Object.entries(call.req.headers)) if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice('x-amz-meta-'.length)] = value;
-  }
-  const stored = call.deps.store.putObject(call.bucket, call.key, Buffer.from(object.body), {
-    headers: replace ? headers : object.headers,
-    metadata: replace ? metadata : object.metadata,
-    checksums: object.checksums,
-  });
+  const attributes = replace ? objectAttributes(call) : { headers: object.headers, metadata: object.metadata };
+  const stored = call.deps.store.putObject(call.bucket, call.key, Buffer.from(object.body), { ...attributes, checksums: object.checksums });
   sendXml(call.res, 200, 'CopyObjectResult', { LastModified: isoTime(stored.lastModified), ETag: stored.etag });
 }
 

@@ -4,9 +4,8 @@
  * IAM sees them as S3 does: every step but the abort and the listing is `s3:PutObject` on the object.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { decodeAwsChunked, verifyChecksums } from './s3-chunked';
-import { header, objectArn, requireAllowed, requireBucket, type S3Call } from './s3-request';
-import { STORED_HEADERS } from './s3-store';
+import { objectAttributes, readUpload } from './s3-objects';
+import { objectArn, requireAllowed, requireBucket, type S3Call } from './s3-request';
 import { elements, textOf } from './s3-xml-read';
 import { S3Error, invalidArgument, isoTime, sendXml } from './s3-xml';
 
@@ -50,15 +49,7 @@ function upload(call: S3Call): { id: string; up: Upload } {
 export async function createMultipartUpload(call: S3Call): Promise<void> {
   requireBucket(call);
   await requireAllowed(call, 's3:PutObject', objectArn(call.bucket, call.key));
-  const headers: Record<string, string> = {};
-  for (const name of STORED_HEADERS) {
-    const value = header(call, name);
-    if (value !== undefined) headers[name] = value;
-  }
-  const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(call.req.headers)) {
-    if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice('x-amz-meta-'.length)] = value;
-  }
+  const { headers, metadata } = objectAttributes(call);
   const id = randomBytes(24).toString('base64url');
   uploadsOf(call).set(id, { bucket: call.bucket, key: call.key, headers, metadata, initiated: call.deps.store.now(), parts: new Map() });
   sendXml(call.res, 200, 'InitiateMultipartUploadResult', { Bucket: call.bucket, Key: call.key, UploadId: id });
@@ -73,11 +64,7 @@ export async function uploadPart(call: S3Call): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) {
     throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(call.url.searchParams.get('partNumber')));
   }
-  const chunked = (header(call, 'content-encoding') ?? '').includes('aws-chunked') || (header(call, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
-  const { payload, trailers } = chunked ? decodeAwsChunked(call.body) : { payload: call.body, trailers: {} };
-  const checksumHeaders: Record<string, string> = {};
-  for (const [name, value] of Object.entries(call.req.headers)) if (name.startsWith('x-amz-checksum-') && typeof value === 'string') checksumHeaders[name] = value;
-  const checksums = verifyChecksums(payload, { ...checksumHeaders, ...trailers }, header(call, 'content-md5'));
+  const { payload, checksums } = readUpload(call);
   const etag = `"${createHash('md5').update(payload).digest('hex')}"`;
   up.parts.set(n, { body: payload, etag, lastModified: call.deps.store.now() });
   call.res.setHeader('etag', etag);

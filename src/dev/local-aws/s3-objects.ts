@@ -106,27 +106,42 @@ export async function putObject(call: S3Call): Promise<void> {
     's3:x-amz-storage-class': header(call, 'x-amz-storage-class'),
   });
 
-  const contentEncoding = (header(call, 'content-encoding') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const chunked = contentEncoding.includes('aws-chunked') || (header(call, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
+  const { payload, checksums } = readUpload(call);
+  const { headers, metadata } = objectAttributes(call);
+  const stored = call.deps.store.putObject(call.bucket, call.key, payload, { headers, metadata, checksums });
+  call.res.setHeader('etag', stored.etag);
+  for (const [name, value] of Object.entries(checksums)) call.res.setHeader(name, value);
+  call.res.statusCode = 200;
+  call.res.end();
+}
+
+/**
+ * An upload's bytes (PutObject, UploadPart): aws-chunked framing decoded, its declared length, every checksum
+ * (header or trailer) and Content-MD5 verified; the checksums to store.
+ */
+export function readUpload(call: S3Call): { payload: Buffer; checksums: Record<string, string> } {
+  const chunked = contentEncodings(call).includes('aws-chunked') || (header(call, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
   const { payload, trailers } = chunked ? decodeAwsChunked(call.body) : { payload: call.body, trailers: {} };
   const declared = header(call, 'x-amz-decoded-content-length');
   if (chunked && declared !== undefined && Number(declared) !== payload.length) {
     throw new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the x-amz-decoded-content-length header');
   }
-
   const checksumHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(call.req.headers)) {
     if (name.startsWith('x-amz-checksum-') && typeof value === 'string') checksumHeaders[name] = value;
   }
-  const checksums = verifyChecksums(payload, { ...checksumHeaders, ...trailers }, header(call, 'content-md5'));
+  return { payload, checksums: verifyChecksums(payload, { ...checksumHeaders, ...trailers }, header(call, 'content-md5')) };
+}
 
+/** The stored headers and user metadata a request gives an object (PutObject, CreateMultipartUpload, a REPLACE copy). */
+export function objectAttributes(call: S3Call): { headers: Record<string, string>; metadata: Record<string, string> } {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     const value = header(call, name);
     if (value !== undefined) headers[name] = value;
   }
   // aws-chunked is transfer framing, not a property of the stored object.
-  const kept = contentEncoding.filter((e) => e !== 'aws-chunked');
+  const kept = contentEncodings(call).filter((e) => e !== 'aws-chunked');
   if (kept.length) headers['content-encoding'] = kept.join(',');
   else delete headers['content-encoding'];
 
@@ -140,13 +155,10 @@ export async function putObject(call: S3Call): Promise<void> {
   }
   // S3 limits user-defined metadata to 2 KB (names and values, UTF-8).
   if (metadataBytes > 2048) throw new S3Error(400, 'MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size');
-
-  const stored = call.deps.store.putObject(call.bucket, call.key, payload, { headers, metadata, checksums });
-  call.res.setHeader('etag', stored.etag);
-  for (const [name, value] of Object.entries(checksums)) call.res.setHeader(name, value);
-  call.res.statusCode = 200;
-  call.res.end();
+  return { headers, metadata };
 }
+
+const contentEncodings = (call: S3Call): string[] => (header(call, 'content-encoding') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** DELETE /bucket/key: 204 whether or not the key existed, as in S3. */
 export async function deleteObject(call: S3Call): Promise<void> {
