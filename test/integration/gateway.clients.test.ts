@@ -23,7 +23,7 @@ let table: Gw;
 beforeAll(async () => {
   stack = await startStack({ gateway: true });
   dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-clients-'));
-  // Uploads stay single PUTs (multipart uploads come with the next gateway issue).
+  // Uploads stay single PUTs here; gateway.multipart.test.ts sends them in parts.
   writeFileSync(path.join(dir, 'config'), '[default]\ns3 =\n  multipart_threshold = 64MB\n');
   const res = await stack.vend({ template: 's3-write-prefix', parameters: { bucket: 'backend-data', prefix: 'agent-out/' }, delivery: 'gateway' });
   expect(res.status).toBe(200);
