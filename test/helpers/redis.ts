@@ -229,3 +229,17 @@ async function stopProcess(server: Server, signal: NodeJS.Signals): Promise<void
 }
 
 
+
+/**
+ * `describe` for suites that start, kill or reconfigure redis-server processes of their own (a Cluster, TLS, an
+ * outage). With TEST_REDIS_URL the tests share one external server, which is never killed or reconfigured: such
+ * a suite is skipped then, saying so, rather than silently.
+ */
+export function describeWithOwnRedis(name: string, fn: () => void): void {
+  if (process.env.TEST_REDIS_URL) {
+    console.warn(`skipping "${name}": it runs redis-server processes of its own, and TEST_REDIS_URL names a shared server`);
+    describe.skip(`${name} (skipped: TEST_REDIS_URL is set)`, fn);
+    return;
+  }
+  describe(name, fn);
+}

@@ -1,15 +1,14 @@
 import request from 'supertest';
 import type { Cluster } from 'ioredis';
 import { AGENT_S3, READ, call, fastKillSwitch, revoke, s3Read, tokens, vendOk } from '../helpers/kill-switch';
-import { startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
+import { describeWithOwnRedis, startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
 import { startStack, type TestStack } from '../helpers/stack';
 
 // The whole service on a real three-primary Redis Cluster, configured the way a deployment on ElastiCache
 // cluster mode would be (redis.cluster seed nodes): every route that touches Redis runs here, so a command or
 // script spanning slots (CROSSSLOT) or a pipeline spanning nodes would fail a request.
-const maybe = process.env.TEST_REDIS_URL ? describe.skip : describe;
 
-maybe('the service on a Redis Cluster', () => {
+describeWithOwnRedis('the service on a Redis Cluster', () => {
   let cluster: TestRedisCluster;
   let stack: TestStack;
 

@@ -7,16 +7,15 @@ import type { Redis } from 'ioredis';
 import { createRedis, StoreUnavailableError } from '../../src/sessions/redis-client';
 import { SessionStore } from '../../src/sessions/session-store';
 import { READ, call, tokens, vendOk } from '../helpers/kill-switch';
-import { uniquePrefix } from '../helpers/redis';
+import { describeWithOwnRedis, uniquePrefix } from '../helpers/redis';
 import { makeTlsFiles, startRedisProcess, type RedisProcess } from '../helpers/redis-processes';
 import { startStack } from '../helpers/stack';
 
 // A Redis that wants a user and password (ACL), and one that speaks only TLS, as managed Redis services do.
 const ROOT = path.resolve(__dirname, '../..');
 const PASSWORD = 'app-pass-7f3c1e';
-const maybe = process.env.TEST_REDIS_URL ? describe.skip : describe;
 
-maybe('a Redis with a user and password', () => {
+describeWithOwnRedis('a Redis with a user and password', () => {
   let server: RedisProcess;
   beforeAll(async () => {
     server = await startRedisProcess({
@@ -56,7 +55,7 @@ maybe('a Redis with a user and password', () => {
   });
 });
 
-maybe('a Redis that speaks only TLS', () => {
+describeWithOwnRedis('a Redis that speaks only TLS', () => {
   let dir: string;
   let files: { ca: string; cert: string; key: string };
   let server: RedisProcess;

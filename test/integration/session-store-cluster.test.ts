@@ -1,13 +1,12 @@
 import type { Cluster } from 'ioredis';
 import { createRedis, whenReady } from '../../src/sessions/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
-import { startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
+import { describeWithOwnRedis, startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
 
 // Redis Cluster rejects any command or script whose keys span slots (CROSSSLOT), and ioredis rejects a pipeline
 // spanning nodes: every store operation runs here against three primaries to show the key layout avoids both.
-const maybe = process.env.TEST_REDIS_URL ? describe.skip : describe;
 
-maybe('session store on a Redis Cluster', () => {
+describeWithOwnRedis('session store on a Redis Cluster', () => {
   let cluster: TestRedisCluster;
   let client: Cluster;
 

@@ -1,11 +1,9 @@
 import type { Redis } from 'ioredis';
 import { createRedis, StoreUnavailableError } from '../../src/sessions/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
-import { startRedis, type TestRedis } from '../helpers/redis';
+import { describeWithOwnRedis, startRedis, type TestRedis } from '../helpers/redis';
 
 // These tests kill and restart their own redis-server; a shared TEST_REDIS_URL server is never killed.
-const external = Boolean(process.env.TEST_REDIS_URL);
-const maybe = external ? describe.skip : describe;
 
 const HANG = Symbol('hang');
 /** The operation's outcome, or HANG if it neither resolved nor rejected within a generous bound. */
@@ -44,7 +42,7 @@ function record(): SessionRecord {
 
 const liveFields = { accessKeyId: 'ASIAEXAMPLE000000001', assumedRoleArn: 'x', issuedAt: new Date(), expiresAt: new Date(Date.now() + 900_000), packedPolicySize: 5 };
 
-maybe('Redis outages', () => {
+describeWithOwnRedis('Redis outages', () => {
   let server: TestRedis;
   let redis: Redis;
   let store: SessionStore;

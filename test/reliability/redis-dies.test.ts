@@ -1,5 +1,5 @@
 import { startTestAws, type TestAws } from '../helpers/local-aws';
-import { startRedis, type TestRedis } from '../helpers/redis';
+import { describeWithOwnRedis, startRedis, type TestRedis } from '../helpers/redis';
 import { startStack, type TestStack } from '../helpers/stack';
 import { listen, pool, type Answer, type HttpTarget } from './support/load';
 
@@ -26,8 +26,6 @@ interface Outcome {
   accessKeyId?: string;
 }
 
-// A shared server (TEST_REDIS_URL) cannot be killed; this suite needs its own.
-const suite = process.env.TEST_REDIS_URL ? describe.skip : describe;
 
 let redis: TestRedis;
 let aws: TestAws;
@@ -59,7 +57,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, timeout
   }
 }
 
-suite('Redis dies under load', () => {
+describeWithOwnRedis('Redis dies under load', () => {
   it('answers only 200 or 503 store_unavailable, tracks every issued credential, and recovers without a restart', async () => {
     const token = await stack.token();
     const outcomes: Outcome[] = [];

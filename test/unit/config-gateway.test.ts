@@ -1,23 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 
 const minimal = {
   aws: { region: 'us-east-1' },
   issuers: [{ name: 'corp', issuer: 'https://idp.example.com', audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI', claims: { developer: 'email' } }],
 };
 const KEY = 'k'.repeat(32);
-
-function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('gateway configuration', () => {
   it('is off by default, with documented defaults and no key', () => {

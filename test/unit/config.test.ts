@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config';
+import { loadConfig, parseConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 
 const issuer = {
   name: 'corp',
@@ -12,16 +13,6 @@ const issuer = {
   claims: { developer: 'email' },
 };
 const minimal = { aws: { region: 'us-east-1' }, issuers: [issuer] };
-
-function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('parseConfig', () => {
   it('fills the documented defaults', () => {

@@ -1,18 +1,9 @@
 import { inspect } from 'node:util';
-import { ConfigError, parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 
 const issuer = { name: 'corp', issuer: 'https://idp.example.com', audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI', claims: { developer: 'email' } };
 const withRedis = (redis: Record<string, unknown>) => ({ aws: { region: 'us-east-1' }, issuers: [issuer], redis });
-
-function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('redis config: topologies', () => {
   it('defaults to one local Redis without TLS', () => {
