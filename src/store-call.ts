@@ -1,4 +1,4 @@
-import type { AppDeps } from './deps';
+import type { ObservabilityPort } from './ports';
 import { ApiError } from './errors';
 import { StoreUnavailableError } from './sessions/redis-client';
 
@@ -6,7 +6,7 @@ import { StoreUnavailableError } from './sessions/redis-client';
  * Runs one session-store operation; if Redis cannot answer, the request fails closed with 503: a session the
  * service cannot record or check is a session it must not issue or honour.
  */
-export async function storeCall<T>(deps: Pick<AppDeps, 'metrics' | 'logger'>, op: string, fn: () => Promise<T>): Promise<T> {
+export async function storeCall<T>(deps: ObservabilityPort, op: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

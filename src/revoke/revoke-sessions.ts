@@ -1,6 +1,6 @@
 import type { Identity } from '../auth/identity';
 import { resolveDeveloper, resolveProject, type DeveloperName } from '../auth/resolve-identity';
-import type { AppDeps } from '../deps';
+import type { ClockPort, ConfigPort, KillSwitchPort, ObservabilityPort, SessionsPort, TemplatesPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { SessionRecord } from '../sessions/session-store';
@@ -9,6 +9,19 @@ import { newSessionId } from '../vend/session-id';
 import type { RevocationRecord, RoleState, Selector } from './kill-switch-store';
 import { policyBefore, type RevocationEntry } from './revocation-entries';
 import { longestSessionSeconds } from './session-coverage';
+
+/**
+ * What a revocation uses: the session indexes, the kill-switch store, the templates (for the roles a scope can
+ * reach), a clock, and the IAM step for one role (apply-role-policy.ts, built by the composition root).
+ */
+export type RevokePorts = SessionsPort &
+  KillSwitchPort &
+  TemplatesPort &
+  ClockPort &
+  ObservabilityPort &
+  ConfigPort<'issuers' | 'killSwitch' | 'sessions'> & {
+    applyRole(roleArn: string): Promise<RoleState>;
+  };
 
 export interface RevokeRequest {
   sessionId?: string;
@@ -33,7 +46,7 @@ const SELECTORS = ['sessionId', 'developer', 'project', 'template', 'all'] as co
  * role that can hold an affected session (layer 2). `state: 'ended'` is the owner ending their own session.
  */
 export async function revokeSessions(
-  deps: AppDeps,
+  deps: RevokePorts,
   actor: Identity,
   req: RevokeRequest,
   requestId: string,
@@ -81,7 +94,7 @@ interface Progress {
 }
 
 async function revoke(
-  deps: AppDeps,
+  deps: RevokePorts,
   actor: Identity,
   req: RevokeRequest,
   requestId: string,
@@ -171,7 +184,7 @@ async function revoke(
   return { revocation, applied };
 }
 
-function selectorOf(deps: AppDeps, req: RevokeRequest): Selector {
+function selectorOf(deps: RevokePorts, req: RevokeRequest): Selector {
   const given = SELECTORS.filter((k) => req[k] !== undefined);
   if (given.length !== 1) {
     throw new ApiError(400, 'invalid_request', `body: exactly one selector of ${SELECTORS.join(', ')} is required (got ${given.length})`);
@@ -195,7 +208,7 @@ const isActive = (s: SessionRecord): boolean => s.state === 'pending' || s.state
  * read, which keeps a revocation of 10,000 sessions cheap), plus the roles that hold active sessions when the
  * selector could reach any of them.
  */
-async function affectedSessions(deps: AppDeps, selector: Selector): Promise<{ ids: string[]; roles: string[]; session?: SessionRecord }> {
+async function affectedSessions(deps: RevokePorts, selector: Selector): Promise<{ ids: string[]; roles: string[]; session?: SessionRecord }> {
   if (selector.kind === 'session') {
     const rec = await deps.sessions.get(selector.value!);
     if (!rec) throw new ApiError(404, 'session_not_found', 'no such session');
@@ -215,7 +228,7 @@ async function affectedSessions(deps: AppDeps, selector: Selector): Promise<{ id
  * Every role a template could have issued a session on for this scope, so a session still being vended when
  * the revocation lands is covered too.
  */
-function rolesFor(deps: AppDeps, selector: Selector): string[] {
+function rolesFor(deps: RevokePorts, selector: Selector): string[] {
   const roles = new Set<string>();
   if (selector.kind === 'session') return [];
   for (const t of deps.templates.values()) {
@@ -230,7 +243,7 @@ function rolesFor(deps: AppDeps, selector: Selector): string[] {
   return [...roles].sort();
 }
 
-function entriesFor(deps: AppDeps, selector: Selector, sessions: SessionRecord[], before: Date, state?: 'revoked' | 'ended'): RevocationEntry[] {
+function entriesFor(deps: RevokePorts, selector: Selector, sessions: SessionRecord[], before: Date, state?: 'revoked' | 'ended'): RevocationEntry[] {
   // Every session the entry covers has expired once the longest possible session issued before `before` has.
   const coverSeconds = longestSessionSeconds(deps.config) + deps.config.killSwitch.marginSeconds;
   const expiresAt = new Date(before.getTime() + coverSeconds * 1000).toISOString();
@@ -255,7 +268,7 @@ const maxDate = (a?: Date, b?: Date): Date | undefined => (!a ? b : !b ? a : a >
  * What a revocation would reach if sent now, recording nothing: the sessions it would mark and the roles it
  * would write a Deny to (the console's confirmation step). Same selector rules and lookups as revokeSessions.
  */
-export async function previewRevocation(deps: AppDeps, req: RevokeRequest): Promise<{ selector: Selector; sessions: number; roles: string[] }> {
+export async function previewRevocation(deps: RevokePorts, req: RevokeRequest): Promise<{ selector: Selector; sessions: number; roles: string[] }> {
   const selector = selectorOf(deps, req);
   const found = await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector));
   return { selector, sessions: found.ids.length, roles: [...new Set([...found.roles, ...rolesFor(deps, selector)])].sort() };

@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { AppDeps } from '../deps';
+import type { CredentialCachePort, KillSwitchPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { SessionRecord } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import type { IssuedCredentials } from './assume-role';
 import { LIMITS } from './aws-limits';
-import { issueForSession, recordIssued } from './session-credentials';
+import { issueForSession, recordIssued, type IssuePorts } from './session-credentials';
 import { hashToken } from './vend-credentials';
 
 // A credential closer to expiry than this is not handed out again: the SDKs would be back for another within a
@@ -18,13 +18,16 @@ export interface CheckedSession {
   /** When the session stops refreshing. */
   endsAt: Date;
 }
+/** What a refresh or a checkpoint of a refreshable session uses. */
+export type RefreshPorts = IssuePorts & KillSwitchPort & CredentialCachePort;
+
 
 /**
  * The kill-switch checkpoint of a refreshable session, without issuing anything: the session's token must
  * match, and the session must not be revoked, ended, blocked or past its lifetime. Two Redis round trips (the
  * record, then the kill-switch verdict); a refusal is audited and forgets the cached credential.
  */
-export async function checkpointSession(deps: AppDeps, sessionId: string, token: string, requestId: string): Promise<CheckedSession> {
+export async function checkpointSession(deps: RefreshPorts, sessionId: string, token: string, requestId: string): Promise<CheckedSession> {
   const session = await sessionOfHolder(deps, sessionId, token);
   const now = deps.now();
   const verdict = await storeCall(deps, 'refresh.check', () =>
@@ -45,7 +48,7 @@ export async function checkpointSession(deps: AppDeps, sessionId: string, token:
 }
 
 /** The session whose container token this is (one Redis round trip), or 401 InvalidToken. */
-export async function sessionOfHolder(deps: AppDeps, sessionId: string, token: string): Promise<SessionRecord> {
+export async function sessionOfHolder(deps: RefreshPorts, sessionId: string, token: string): Promise<SessionRecord> {
   const session = await storeCall(deps, 'refresh.get', () => deps.sessions.get(sessionId));
   if (!session?.tokenHash || !sameHash(hashToken(token), session.tokenHash)) {
     throw new ApiError(401, 'InvalidToken', 'the authorization token does not match this session');
@@ -57,7 +60,7 @@ export async function sessionOfHolder(deps: AppDeps, sessionId: string, token: s
  * A refresh of a container-delivered session: the checkpoint above, then the current credential while it has
  * more than REUSE_MARGIN_MS left (from this process's memory), else a new one through AssumeRole.
  */
-export async function refreshCredentials(deps: AppDeps, sessionId: string, token: string, requestId: string): Promise<IssuedCredentials> {
+export async function refreshCredentials(deps: RefreshPorts, sessionId: string, token: string, requestId: string): Promise<IssuedCredentials> {
   const { session, endsAt } = await checkpointSession(deps, sessionId, token, requestId);
   const now = deps.now();
   const cached = deps.credentialCache.get(sessionId, now, REUSE_MARGIN_MS);

@@ -1,9 +1,12 @@
-import type { AppDeps } from '../deps';
+import type { ClockPort, ConfigPort, ObservabilityPort, SessionsPort, StsPort, TemplatesPort } from '../ports';
 import { ApiError } from '../errors';
 import type { SessionRecord } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import { renderPolicy, type RenderedPolicy } from '../templates/render-policy';
 import { assumeRole, type IssuedCredentials } from './assume-role';
+
+/** What issuing a session's credentials uses: STS, the templates, the session store, a clock. */
+export type IssuePorts = StsPort & TemplatesPort & SessionsPort & ClockPort & ObservabilityPort & ConfigPort<'aws'>;
 
 /** Session tag keys the service sets; every one is transitive so role chaining cannot shed it. */
 export const TAG_KEYS = ['AccessType', 'developer', 'project', 'agent-session', 'template'] as const;
@@ -28,7 +31,7 @@ export function sessionTags(s: Pick<SessionRecord, 'id' | 'accessType' | 'develo
  * role session name and source identity. A vend and every later refresh of the session go through here, so a
  * refresh can never differ from the vend it continues.
  */
-export async function issueForSession(deps: AppDeps, session: SessionRecord, durationSeconds: number, policy?: RenderedPolicy): Promise<IssuedCredentials> {
+export async function issueForSession(deps: IssuePorts, session: SessionRecord, durationSeconds: number, policy?: RenderedPolicy): Promise<IssuedCredentials> {
   const template = deps.templates.get(session.template);
   if (!template) throw new ApiError(409, 'template_removed', `template "${session.template}" is no longer loaded`);
   // A vend passes the policy it already rendered from these same parameters; a refresh renders it again.
@@ -56,7 +59,7 @@ export async function issueForSession(deps: AppDeps, session: SessionRecord, dur
  * issue-time cut-off (issue time + the skew margin) still covers it however long AssumeRole took. Credentials
  * whose record cannot be written are never returned. Returns the recorded issue time.
  */
-export async function recordIssued(deps: AppDeps, session: SessionRecord, c: IssuedCredentials): Promise<Date> {
+export async function recordIssued(deps: IssuePorts, session: SessionRecord, c: IssuedCredentials): Promise<Date> {
   const issuedAt = deps.now();
   const sessionEnd = session.sessionEndsAt ? Date.parse(session.sessionEndsAt) : 0;
   const expiresAt = new Date(Math.max(sessionEnd, c.expiration.getTime()));

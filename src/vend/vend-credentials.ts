@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Identity } from '../auth/identity';
-import type { AppDeps } from '../deps';
+import type { ConfigPort, CredentialCachePort, KillSwitchPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { SessionRecord } from '../sessions/session-store';
@@ -11,8 +11,17 @@ import type { LoadedTemplate } from '../templates/types';
 import type { IssuedCredentials } from './assume-role';
 import { projectKey, sessionNamePrefix, sourceIdentityFor } from '../auth/identity-key';
 import { LIMITS } from './aws-limits';
-import { issueForSession, recordIssued, sessionTags } from './session-credentials';
+import { issueForSession, recordIssued, sessionTags, type IssuePorts } from './session-credentials';
 import { newSessionId } from './session-id';
+
+/** What a vend uses: issuing (STS, templates, sessions), the kill switch's checkpoint, the credential cache. */
+export type VendPorts = IssuePorts &
+  KillSwitchPort &
+  CredentialCachePort &
+  ConfigPort<'aws' | 'limits' | 'sessions'> & {
+    /** Present when gateway delivery is enabled. */
+    gateway?: unknown;
+  };
 
 export interface VendRequest {
   template: string;
@@ -42,7 +51,7 @@ export interface VendResult {
  * session as pending, call AssumeRole, record it live. Redis failing at any step before the answer means no
  * credentials leave the service.
  */
-export async function vendCredentials(deps: AppDeps, identity: Identity, req: VendRequest, requestId: string, opts: { approvalId?: string } = {}): Promise<VendResult> {
+export async function vendCredentials(deps: VendPorts, identity: Identity, req: VendRequest, requestId: string, opts: { approvalId?: string } = {}): Promise<VendResult> {
   const base = {
     event: 'vend' as const,
     requestId,
@@ -80,7 +89,7 @@ export async function vendCredentials(deps: AppDeps, identity: Identity, req: Ve
   }
 }
 
-async function vend(deps: AppDeps, identity: Identity, req: VendRequest, opts: { approvalId?: string }): Promise<VendResult> {
+async function vend(deps: VendPorts, identity: Identity, req: VendRequest, opts: { approvalId?: string }): Promise<VendResult> {
   const template = deps.templates.get(req.template);
   if (!template) throw new ApiError(404, 'unknown_template', `template "${req.template}" does not exist`, { details: { field: 'template' } });
   // Fail closed: a template that requires approval is only ever issued by collecting an approved request.
@@ -170,7 +179,7 @@ async function vend(deps: AppDeps, identity: Identity, req: VendRequest, opts: {
 }
 
 /** min(request or default, template max, config max); AWS's floor is 900 s (docs/aws.md: DurationSeconds). */
-function credentialDuration(deps: AppDeps, template: LoadedTemplate, requested?: number): number {
+function credentialDuration(deps: VendPorts, template: LoadedTemplate, requested?: number): number {
   const s = deps.config.sessions;
   const cap = Math.min(template.maxDurationSeconds, s.maxDurationSeconds, deps.config.aws.roleChaining ? LIMITS.durationSeconds.chained : LIMITS.durationSeconds.max);
   return Math.max(LIMITS.durationSeconds.min, Math.min(requested ?? s.defaultDurationSeconds, cap));
@@ -180,7 +189,7 @@ function credentialDuration(deps: AppDeps, template: LoadedTemplate, requested?:
  * How long a refreshable session may keep refreshing: the request, else the template's default, else the
  * config's (one hour unless set); capped by the template and the config, and never shorter than one credential.
  */
-function sessionLifetime(deps: AppDeps, template: LoadedTemplate, credentialSeconds: number, requested?: number): number {
+function sessionLifetime(deps: VendPorts, template: LoadedTemplate, credentialSeconds: number, requested?: number): number {
   const s = deps.config.sessions;
   const cap = Math.min(template.maxSessionDurationSeconds ?? Infinity, s.maxSessionDurationSeconds);
   const wanted = requested ?? template.defaultSessionDurationSeconds ?? s.defaultSessionDurationSeconds;

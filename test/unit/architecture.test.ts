@@ -57,6 +57,12 @@ describe('architecture rules (docs/architecture.md)', () => {
     expect(runtime).toEqual([]);
   });
 
+  it('the vend, refresh and revoke use cases name no type of the composition root: they declare their ports', () => {
+    const useCases = edges.filter((e) => /^(vend|revoke)[\\/]/.test(e.from));
+    expect(useCases.length).toBeGreaterThan(20);
+    expect(useCases.filter((e) => e.to === 'deps.ts')).toEqual([]);
+  });
+
   it('only the routes and the composition roots load express', () => {
     const expressUsers = files(SRC)
       .map((f) => path.relative(SRC, f))

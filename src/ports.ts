@@ -1,0 +1,48 @@
+/**
+ * The capabilities use cases ask for, each named by the module that provides it, never by the composition root:
+ * a use case declares the few it needs (`RevokePorts`, `VendPorts`, ...) and `deps.ts` builds one object that
+ * has them all. Arrows point one way: routes -> use cases -> these ports <- adapters (docs/architecture.md).
+ */
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { Config } from './config-types';
+import type { Logger } from './observability/logger';
+import type { Metrics } from './observability/metrics';
+import type { KillSwitchStore } from './revoke/kill-switch-store';
+import type { SessionStore } from './sessions/session-store';
+import type { LoadedTemplate } from './templates/types';
+import type { CredentialCache } from './vend/credential-cache';
+
+export interface ClockPort {
+  now: () => Date;
+}
+
+export interface ObservabilityPort {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface SessionsPort {
+  sessions: SessionStore;
+}
+
+export interface KillSwitchPort {
+  killSwitch: KillSwitchStore;
+}
+
+export interface TemplatesPort {
+  templates: ReadonlyMap<string, LoadedTemplate>;
+}
+
+export interface StsPort {
+  sts: STSClient;
+}
+
+/** Current credentials of refreshable sessions, in this process only. */
+export interface CredentialCachePort {
+  credentialCache: CredentialCache;
+}
+
+/** The part of the configuration a use case reads. */
+export interface ConfigPort<K extends keyof Config> {
+  config: Pick<Config, K>;
+}
