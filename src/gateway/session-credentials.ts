@@ -4,17 +4,17 @@
  * re-issues through the same AssumeRole as every refresh (src/vend/session-credentials.ts); concurrent calls of
  * one session share one AssumeRole. The agent's gateway credentials never change.
  */
-import type { AppDeps } from '../deps';
+import type { CredentialCachePort } from '../ports';
 import type { SessionRecord } from '../sessions/record';
 import type { IssuedCredentials } from '../vend/assume-role';
 import { LIMITS } from '../vend/aws-limits';
-import { issueForSession, recordIssued } from '../vend/session-credentials';
+import { issueForSession, recordIssued, type IssuePorts } from '../vend/session-credentials';
 import { audit } from '../observability/audit';
 
 /** Re-issue when less than this is left: a call signed now must not outlive its credential in flight. */
 export const GATEWAY_REFRESH_MARGIN_MS = 5 * 60_000;
 
-export type CredentialDeps = Pick<AppDeps, 'credentialCache' | 'sts' | 'templates' | 'config' | 'metrics' | 'logger' | 'sessions' | 'now'>;
+export type CredentialDeps = IssuePorts & CredentialCachePort;
 
 const inFlight = new WeakMap<object, Map<string, Promise<IssuedCredentials>>>();
 
@@ -31,8 +31,8 @@ export async function upstreamCredentials(deps: CredentialDeps, session: Session
     const remaining = Math.ceil((endsAt - now.getTime()) / 1000);
     // The last credential may outlive the session by at most AWS's 900 s floor; the checkpoint stops calls at the end.
     const duration = Math.max(LIMITS.durationSeconds.min, Math.min(session.credentialSeconds ?? LIMITS.durationSeconds.min, remaining));
-    const credentials = await issueForSession(deps as AppDeps, session, duration);
-    await recordIssued(deps as AppDeps, session, credentials);
+    const credentials = await issueForSession(deps, session, duration);
+    await recordIssued(deps, session, credentials);
     deps.credentialCache.set(session.id, credentials);
     audit(deps.logger, {
       event: 'refresh',
