@@ -1,3 +1,4 @@
+import type { Identity } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { storeRunner, type StoreRunner } from '../sessions/redis-client';
@@ -16,17 +17,7 @@ export interface SignIn {
  * Who is signed in: the identity the ID token proved, never the token itself. Re-checked against the current
  * config (issuer offered, operator) on every request.
  */
-export interface ConsoleIdentity {
-  issuer: string;
-  iss: string;
-  subject: string;
-  developer: string;
-  developerClaim: string;
-  namespace: string;
-  owner: string;
-  groups: string[];
-  accessType: string;
-}
+export type ConsoleIdentity = Omit<Identity, 'project' | 'claims'>;
 
 export interface ConsoleSession {
   identity: ConsoleIdentity;

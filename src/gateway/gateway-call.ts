@@ -239,6 +239,18 @@ function finish(
   ctx.deps.metrics.gatewayCalls.inc({ service: c.service, operation: metricOperation(c.target.operation), outcome });
   ctx.deps.metrics.gatewayDuration.observe({ service: c.service, outcome }, latencyMs / 1000);
   const s = c.session;
+  // What the audit line and the session's call record both say of the call.
+  const call = {
+    service: c.service,
+    ...(c.target.operation ? { operation: c.target.operation } : {}),
+    ...(c.target.resource ? { resource: c.target.resource } : {}),
+    region: c.region,
+    status: o.status,
+    ...(o.code ? { code: o.code } : {}),
+    bytesIn: o.bytesIn,
+    bytesOut: o.bytesOut,
+    latencyMs,
+  };
   audit(ctx.deps.logger, {
     event: 'gateway.call',
     outcome: o.refused ? 'refused' : 'allowed',
@@ -246,32 +258,11 @@ function finish(
     ...(s ? { sessionId: s.id, developer: s.developer, project: s.project, template: s.template } : {}),
     // The key id the signature claimed (not a secret): who a refused call said it was.
     ...(c.keyId ? { accessKeyId: c.keyId } : {}),
-    service: c.service,
-    ...(c.target.operation ? { operation: c.target.operation } : {}),
+    ...call,
     ...(c.target.action && c.target.action !== c.target.operation ? { action: c.target.action } : {}),
-    ...(c.target.resource ? { resource: c.target.resource } : {}),
-    region: c.region,
-    status: o.status,
-    ...(o.code ? { code: o.code } : {}),
-    bytesIn: o.bytesIn,
-    bytesOut: o.bytesOut,
-    latencyMs,
   });
   if (!s) return;
-  const call: CallRecord = {
-    at: new Date(ctx.deps.now().getTime()).toISOString(),
-    requestId: c.requestId,
-    service: c.service,
-    ...(c.target.operation ? { operation: c.target.operation } : {}),
-    ...(c.target.resource ? { resource: c.target.resource } : {}),
-    region: c.region,
-    status: o.status,
-    ...(o.code ? { code: o.code } : {}),
-    bytesIn: o.bytesIn,
-    bytesOut: o.bytesOut,
-    latencyMs,
-    refused: o.refused,
-  };
+  const record: CallRecord = { at: new Date(ctx.deps.now().getTime()).toISOString(), requestId: c.requestId, ...call, refused: o.refused };
   const ttlMs = Date.parse(s.sessionEndsAt ?? s.expiresAt) + ctx.deps.config.sessions.graceSeconds * 1000 - ctx.deps.now().getTime();
-  ctx.gw.store.recordCall(s.id, call, ttlMs);
+  ctx.gw.store.recordCall(s.id, record, ttlMs);
 }
