@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startStack, type TestStack } from './stack';
 
 export interface UpstreamCounter {
   url: string;
@@ -40,4 +41,29 @@ export async function startUpstreamCounter(): Promise<UpstreamCounter> {
       server.closeAllConnections();
     });
   return counter;
+}
+
+/**
+ * A gateway stack whose upstream is a counter in front of the emulator, on a clock a test can move
+ * (`clock.offsetMs`): what the gateway tests that count forwarded calls start from.
+ */
+export async function startCountedGateway(clock: { offsetMs: number }): Promise<{ stack: TestStack; counter: UpstreamCounter; stop(): Promise<void> }> {
+  const counter = await startUpstreamCounter();
+  const stack = await startStack({
+    gateway: true,
+    now: () => new Date(Date.now() + clock.offsetMs),
+    configure: (raw) => {
+      const g = raw.gateway as { endpoints: { default: string } };
+      counter.target = g.endpoints.default;
+      g.endpoints.default = counter.url;
+    },
+  });
+  return {
+    stack,
+    counter,
+    stop: async () => {
+      await stack.stop();
+      await counter.stop();
+    },
+  };
 }

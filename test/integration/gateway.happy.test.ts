@@ -3,8 +3,8 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import request from 'supertest';
 import { expectContract } from '../helpers/contract';
 import { rawCall } from '../helpers/raw-sigv4';
-import { startStack, type TestStack } from '../helpers/stack';
-import { startUpstreamCounter, type UpstreamCounter } from '../helpers/upstream-counter';
+import type { TestStack } from '../helpers/stack';
+import { startCountedGateway, type UpstreamCounter } from '../helpers/upstream-counter';
 
 /**
  * Gateway delivery with the JS SDK v3: the agent holds gateway credentials only, points the SDK at the gateway
@@ -12,23 +12,12 @@ import { startUpstreamCounter, type UpstreamCounter } from '../helpers/upstream-
  */
 let stack: TestStack;
 let counter: UpstreamCounter;
-let offsetMs = 0;
+let stop: () => Promise<void>;
+const clock = { offsetMs: 0 };
 beforeAll(async () => {
-  counter = await startUpstreamCounter();
-  stack = await startStack({
-    gateway: true,
-    now: () => new Date(Date.now() + offsetMs),
-    configure: (raw) => {
-      const g = raw.gateway as { endpoints: { default: string } };
-      counter.target = g.endpoints.default;
-      g.endpoints.default = counter.url;
-    },
-  });
+  ({ stack, counter, stop } = await startCountedGateway(clock));
 });
-afterAll(async () => {
-  await stack?.stop();
-  await counter?.stop();
-});
+afterAll(async () => stop?.());
 
 type GatewayVend = { sessionId: string; gateway: { endpointUrl: string; accessKeyId: string; secretAccessKey: string; region: string } };
 const write = { template: 's3-write-prefix', parameters: { bucket: 'backend-data', prefix: 'agent-out/' }, delivery: 'gateway' };
@@ -41,7 +30,7 @@ async function vendGateway(body: Record<string, unknown> = write): Promise<Gatew
 }
 
 const clients = (g: GatewayVend['gateway']) => {
-  const base = { endpoint: g.endpointUrl, region: g.region, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: offsetMs };
+  const base = { endpoint: g.endpointUrl, region: g.region, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: clock.offsetMs };
   return {
     sts: new STSClient(base),
     s3: new S3Client({ ...base, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
@@ -101,7 +90,7 @@ describe('gateway delivery with the JS SDK', () => {
     const calls = counter.requests.length;
     await clients(v.gateway).sts.send(new GetCallerIdentityCommand({}));
     expect(counter.requests.slice(calls).map((r) => r.accessKeyId)).toEqual([first]);
-    offsetMs = 11 * 60_000; // 4 minutes left on the 15-minute credential: inside the refresh margin
+    clock.offsetMs = 11 * 60_000; // 4 minutes left on the 15-minute credential: inside the refresh margin
     try {
       const me = await clients(v.gateway).sts.send(new GetCallerIdentityCommand({}));
       const second = (await stack.deps.sessions.get(v.sessionId))!.accessKeyId!;
@@ -110,7 +99,7 @@ describe('gateway delivery with the JS SDK', () => {
       expect(me.Arn).toContain('assumed-role/agent-s3/');
       expect(stack.aws.aws.admin.session(second)!.tags).toEqual(stack.aws.aws.admin.session(first)!.tags);
     } finally {
-      offsetMs = 0;
+      clock.offsetMs = 0;
     }
   });
 

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { gatewaySecret } from '../../src/gateway/gateway-key';
 import { errorCodeOf, rawCall, type RawCall } from '../helpers/raw-sigv4';
 import { startStack, TEST_GATEWAY_KEY, type TestStack } from '../helpers/stack';
-import { startUpstreamCounter, type UpstreamCounter } from '../helpers/upstream-counter';
+import { startCountedGateway, type UpstreamCounter } from '../helpers/upstream-counter';
 
 /**
  * The gateway refuses, in the AWS shape the client's SDK understands, and forwards nothing: every case counts
@@ -12,23 +12,12 @@ import { startUpstreamCounter, type UpstreamCounter } from '../helpers/upstream-
  */
 let stack: TestStack;
 let counter: UpstreamCounter;
-let offsetMs = 0;
+let stop: () => Promise<void>;
+const clock = { offsetMs: 0 };
 beforeAll(async () => {
-  counter = await startUpstreamCounter();
-  stack = await startStack({
-    gateway: true,
-    now: () => new Date(Date.now() + offsetMs),
-    configure: (raw) => {
-      const g = raw.gateway as { endpoints: { default: string } };
-      counter.target = g.endpoints.default;
-      g.endpoints.default = counter.url;
-    },
-  });
+  ({ stack, counter, stop } = await startCountedGateway(clock));
 });
-afterAll(async () => {
-  await stack?.stop();
-  await counter?.stop();
-});
+afterAll(async () => stop?.());
 
 type Gw = { endpointUrl: string; accessKeyId: string; secretAccessKey: string; region: string };
 const write = { template: 's3-write-prefix', parameters: { bucket: 'backend-data', prefix: 'agent-out/' }, delivery: 'gateway' };
@@ -38,7 +27,7 @@ async function vendGateway(extra: Record<string, unknown> = {}): Promise<{ sessi
   return res.body as { sessionId: string; gateway: Gw };
 }
 const s3Of = (g: Gw) =>
-  new S3Client({ endpoint: g.endpointUrl, region: g.region, forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: offsetMs, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  new S3Client({ endpoint: g.endpointUrl, region: g.region, forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: clock.offsetMs, requestChecksumCalculation: 'WHEN_REQUIRED' });
 const fail = (p: Promise<unknown>) => p.then(() => ({ name: 'ok', status: 0 }), (e: { name: string; $metadata?: { httpStatusCode?: number } }) => ({ name: e.name, status: e.$metadata?.httpStatusCode ?? 0 }));
 
 /** Runs `fn` and expects nothing to have reached the emulator meanwhile. */
@@ -101,7 +90,7 @@ describe('gateway security: refused in the AWS shape, nothing forwarded', () => 
   });
 
   it('refuses calls that would mint credentials for the agent', async () => {
-    const sts = new STSClient({ endpoint: g.endpointUrl, region: 'us-east-1', credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: offsetMs });
+    const sts = new STSClient({ endpoint: g.endpointUrl, region: 'us-east-1', credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: clock.offsetMs });
     expect(await nothingForwarded(() => fail(sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/agent-s3', RoleSessionName: 'x' }))))).toEqual({ name: 'AccessDenied', status: 403 });
     expect(await nothingForwarded(() => fail(sts.send(new GetSessionTokenCommand({}))))).toEqual({ name: 'AccessDenied', status: 403 });
   });
@@ -119,11 +108,11 @@ describe('gateway security: refused in the AWS shape, nothing forwarded', () => 
 
   it('stops a session past its lifetime with ExpiredToken', async () => {
     const v = await vendGateway({ sessionDurationSeconds: 900 });
-    offsetMs = 901_000;
+    clock.offsetMs = 901_000;
     try {
       expect(await nothingForwarded(() => fail(s3Of(v.gateway).send(new GetObjectCommand({ Bucket: 'backend-data', Key: 'agent-out/x.txt' }))))).toEqual({ name: 'ExpiredToken', status: 400 });
     } finally {
-      offsetMs = 0;
+      clock.offsetMs = 0;
     }
   });
 
