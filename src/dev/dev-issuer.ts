@@ -80,7 +80,8 @@ interface SigningKey {
 const MAX_MINT_BODY_BYTES = 16 * 1024;
 const DEFAULT_LIFETIME_SECONDS = 600;
 
-function readJson(req: http.IncomingMessage): Promise<unknown> {
+/** A request body as UTF-8 text, at most MAX_MINT_BODY_BYTES (the mint and sign-in endpoints read small bodies only). */
+function readText(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -89,15 +90,18 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
       if (size > MAX_MINT_BODY_BYTES) reject(new Error('body too large'));
       else chunks.push(chunk);
     });
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
-      } catch {
-        reject(new Error('body is not JSON'));
-      }
-    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const text = await readText(req);
+  try {
+    return JSON.parse(text || '{}');
+  } catch {
+    throw new Error('body is not JSON');
+  }
 }
 
 const optionalString = (v: unknown): v is string | undefined => v === undefined || (typeof v === 'string' && v.length > 0);
@@ -268,18 +272,8 @@ interface Grant {
 const CODE_TTL_MS = 60_000;
 const escapeText = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_MINT_BODY_BYTES) reject(new Error('body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', reject);
-  });
+async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readText(req));
 }
 
 /**
