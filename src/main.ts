@@ -2,6 +2,7 @@ import type { Server, ServerResponse } from 'node:http';
 import { createApp, createMetricsApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from './deps';
+import type { Reconciler } from './revoke/reconciler';
 import type { Logger } from './observability/logger';
 import { startGateway, type RunningGateway } from './gateway/gateway-server';
 import { logAwsSetup } from './startup/aws-setup';
@@ -23,14 +24,9 @@ export async function main(
   const server = createServer(createApp(deps), tls).listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as { port: number };
-  const metricsServer = config.server.metrics ? createMetricsApp(deps).listen(config.server.metrics.port, config.server.metrics.host) : undefined;
-  if (metricsServer) await new Promise<void>((resolve, reject) => metricsServer.once('listening', resolve).once('error', reject));
-  const metricsPort = (metricsServer?.address() as { port: number } | undefined)?.port;
-  deps.logger.info({ port, tls: tls !== undefined, templates: [...deps.templates.keys()], ...(metricsPort !== undefined ? { metricsPort } : {}) }, 'sts-vend listening');
-  // Gateway delivery: its own listener, same process and stores (src/gateway).
-  const gateway = deps.gateway ? await startGateway(deps, tls) : undefined;
-  if (gateway) deps.logger.info({ url: gateway.url }, 'sts-vend gateway listening');
-  const reconciler = startDepsReconciler(deps);
+  let metricsServer: Server | undefined = undefined;
+  let gateway: RunningGateway | undefined = undefined;
+  let reconciler: Reconciler | undefined;
 
   let draining = false;
   // While draining, every answer closes its connection (those in flight when the drain starts too): a keep-alive
@@ -59,15 +55,27 @@ export async function main(
       metricsServer?.closeAllConnections();
       metricsServer?.close();
       await gatewayClosed;
-      await reconciler.stop();
+      await reconciler?.stop();
       await closeDeps(deps);
     })());
-  // Signals are handled from the moment the port is open, before the (slow) AWS identity check.
+  // Signals are handled from the moment the port is open, and before anything logs that the service is up: a
+  // supervisor may send SIGTERM the instant it reads "listening", and must find the handler in place.
   if (opts.handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => void close().then(() => process.exit(0), () => process.exit(1)));
     }
   }
+
+  metricsServer = config.server.metrics ? createMetricsApp(deps).listen(config.server.metrics.port, config.server.metrics.host) : undefined;
+  const metrics = metricsServer;
+  if (metrics) await new Promise<void>((resolve, reject) => metrics.once('listening', resolve).once('error', reject));
+  const metricsPort = (metricsServer?.address() as { port: number } | undefined)?.port;
+  deps.logger.info({ port, tls: tls !== undefined, templates: [...deps.templates.keys()], ...(metricsPort !== undefined ? { metricsPort } : {}) }, 'sts-vend listening');
+  // Gateway delivery: its own listener, same process and stores (src/gateway).
+  gateway = deps.gateway ? await startGateway(deps, tls) : undefined;
+  if (gateway) deps.logger.info({ url: gateway.url }, 'sts-vend gateway listening');
+  // A drain that began meanwhile has closed the stores: nothing more to start.
+  if (!closing) reconciler = startDepsReconciler(deps);
   await logAwsSetup(deps);
   return { server, ...(metricsServer ? { metricsServer } : {}), deps, ...(gateway ? { gateway } : {}), close };
 }

@@ -176,7 +176,7 @@ describe('graceful shutdown', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...awsEnv, STS_VEND_CONFIG: configFile, LOG_LEVEL: 'info' };
     for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_IAM']) delete env[k];
     const child: ChildProcess = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     try {
       let out = '';
       let errors = '';
@@ -203,7 +203,7 @@ describe('graceful shutdown', () => {
       await until('the drain to start', () => logged('draining').length > 0);
       expect(await attempt(base)).toBe('refused');
       expect((await vend).status).toBe(200);
-      expect(await exited).toBe(0);
+      expect(await exited).toEqual({ code: 0, signal: null });
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
@@ -215,7 +215,7 @@ describe('graceful shutdown', () => {
     // GetCallerIdentity answers after 3 s: the port is open well before the check ends.
     aws.aws.admin.setFaults({ latencyMs: 3000 });
     const child: ChildProcess = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     try {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -223,7 +223,7 @@ describe('graceful shutdown', () => {
       await until('the port to open', () => seen('sts-vend listening') || child.exitCode !== null, 60_000);
       expect(seen('aws identity')).toBe(false);
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await exited).toEqual({ code: 0, signal: null });
       expect(seen('draining')).toBe(true);
     } finally {
       aws.aws.admin.clearFaults();
