@@ -42,8 +42,8 @@ async function memoryUsage(redis: Redis, keys: string[]): Promise<number> {
   return replies.reduce((sum, [err, bytes]) => sum + (err ? 0 : Number(bytes ?? 0)), 0);
 }
 
-/** Starts its own redis-server, records MEMORY_SESSIONS live sessions and reads the memory they took. */
-export async function measureRedisMemory(issuer: string, log: (line: string) => void): Promise<RedisMemory> {
+/** Starts its own redis-server, records `sessions` live sessions (MEMORY_SESSIONS unless told) and reads the memory they took. */
+export async function measureRedisMemory(issuer: string, log: (line: string) => void, sessions = MEMORY_SESSIONS): Promise<RedisMemory> {
   const server = await startRedisServer('redis-server (memory)');
   const redis = createRedis({ url: server.url });
   const admin = new Redis(server.url, { lazyConnect: true });
@@ -57,11 +57,11 @@ export async function measureRedisMemory(issuer: string, log: (line: string) => 
     const before = await usedMemory(admin);
     const keysBefore = await admin.dbsize();
     const start = process.hrtime.bigint();
-    const ids = await seedSessions(store, { issuer, developer, roles: 3 }, MEMORY_SESSIONS, 500);
+    const ids = await seedSessions(store, { issuer, developer, roles: 3 }, sessions, 500);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const after = await usedMemory(admin);
     const keys = sessionKeys(BENCH_KEY_PREFIX);
-    const sampled = ids.filter((_id, i) => i % Math.floor(MEMORY_SESSIONS / SAMPLE) === 0);
+    const sampled = ids.filter((_id, i) => i % Math.floor(sessions / SAMPLE) === 0);
     const record = (await memoryUsage(admin, sampled.map((id) => keys.record(id)))) / sampled.length;
     const devSample = Array.from({ length: SAMPLE }, (_x, i) => keys.developer(developer(i * SESSIONS_PER_DEVELOPER)));
     const developerIndex = (await memoryUsage(admin, devSample)) / SAMPLE / SESSIONS_PER_DEVELOPER;
@@ -71,11 +71,11 @@ export async function measureRedisMemory(issuer: string, log: (line: string) => 
       keys.catalogue('developer'),
       keys.catalogue('role'),
     ];
-    const registries = (await memoryUsage(admin, registryKeys)) / MEMORY_SESSIONS;
-    const bytesPerSession = (after - before) / MEMORY_SESSIONS;
+    const registries = (await memoryUsage(admin, registryKeys)) / sessions;
+    const bytesPerSession = (after - before) / sessions;
     const result: RedisMemory = {
-      sessions: MEMORY_SESSIONS,
-      developers: MEMORY_SESSIONS / SESSIONS_PER_DEVELOPER,
+      sessions,
+      developers: sessions / SESSIONS_PER_DEVELOPER,
       roles: 3,
       usedMemoryBefore: before,
       usedMemoryAfter: after,
@@ -85,7 +85,7 @@ export async function measureRedisMemory(issuer: string, log: (line: string) => 
       seconds,
     };
     const parts = Object.entries(result.breakdown).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
-    log(`  ${MEMORY_SESSIONS} sessions (${result.developers} developers) recorded in ${seconds.toFixed(1)} s: ${bytesPerSession.toFixed(0)} bytes each (${parts})`);
+    log(`  ${sessions} sessions (${result.developers} developers) recorded in ${seconds.toFixed(1)} s: ${bytesPerSession.toFixed(0)} bytes each (${parts})`);
     return result;
   } finally {
     admin.disconnect();

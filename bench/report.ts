@@ -1,57 +1,12 @@
-/** The printed table and the JSON file of one benchmark run, with each target set against the measured figure. */
+/** The printed report and the JSON file of one benchmark run; the targets are in figures.ts. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { GatewayLevel } from './gateway-overhead';
-import type { RevokeResult } from './kill-switch';
-import type { RedisMemory } from './redis-cost';
-import type { RoundTrips } from './redis-round-trips';
-import type { VerifyResult } from './token-verify';
+import { figures, fmt as f, gatewayCpu, type Results, type RunInfo } from './figures';
+import type { RefreshCost } from './refresh-cost';
 import type { VendOverhead } from './vend-overhead';
 
-export interface Results {
-  vend: VendOverhead;
-  killSwitch: RevokeResult[];
-  redisMemory: RedisMemory;
-  roundTrips: RoundTrips;
-  tokens: VerifyResult[];
-  gateway: GatewayLevel[];
-}
-
-export interface TargetRow {
-  target: string;
-  measured: string;
-  met: boolean;
-}
-
-/** The issue's targets; a benchmark reports them, it never fails on them. */
-export function targets(r: Results): TargetRow[] {
-  const at = (c: number) => r.vend.levels.find((l) => l.concurrency === c)!;
-  const big = r.killSwitch[r.killSwitch.length - 1]!;
-  // One apply of a role: ListRolePolicies, GetRolePolicy per inline policy (the role's own and ours), at most one
-  // PutRolePolicy: 3-4 calls. A reconciler pass that finds the role queued while the request applies it re-reads
-  // it (no write), so reads may double; what must not happen is calls growing with sessions, or a second write.
-  const gw = (c: number) => r.gateway.find((l) => l.concurrency === c)!;
-  const writesPerRole = Math.max(...r.killSwitch.map((k) => (k.iamCalls.PutRolePolicy ?? 0) / k.rolesWritten));
-  const callsPerRole = r.killSwitch.map((k) => k.iamCallsTotal / k.rolesWritten);
-  return [
-    { target: 'throughput ratio at concurrency 64 >= 0.9', measured: at(64).ratio.toFixed(2), met: at(64).ratio >= 0.9 },
-    { target: 'added p99 <= 3 ms (concurrency 1)', measured: `${at(1).addedP99Ms.toFixed(2)} ms`, met: at(1).addedP99Ms <= 3 },
-    { target: `revoke ${big.sessions} sessions < 1 s`, measured: `${(big.revokeSeconds * 1000).toFixed(0)} ms`, met: big.revokeSeconds < 1 },
-    {
-      target: 'IAM calls O(roles): <= 1 write, <= 2 applies per role',
-      measured: `writes/role ${writesPerRole.toFixed(1)}; calls/role ${callsPerRole.map((c) => c.toFixed(1)).join(', ')} at ${r.killSwitch.map((k) => k.sessions).join(', ')} sessions`,
-      met: writesPerRole <= 1 && callsPerRole.every((c) => c <= 8),
-    },
-    { target: '<= 600 bytes of Redis per live session', measured: `${r.redisMemory.bytesPerSession.toFixed(0)} B`, met: r.redisMemory.bytesPerSession <= 600 },
-    { target: '<= 4 Redis round trips per vend', measured: r.roundTrips.roundTripsPerVend.toFixed(2), met: r.roundTrips.roundTripsPerVend <= 4 + 0.05 },
-    { target: 'gateway: added p50 <= 1 ms (concurrency 1)', measured: `${gw(1).addedP50Ms.toFixed(2)} ms`, met: gw(1).addedP50Ms <= 1 },
-    { target: 'gateway: service CPU per proxied call <= 0.3 ms', measured: `${gatewayCpu(gw(1)).toFixed(3)} ms`, met: gatewayCpu(gw(1)) <= 0.3 },
-  ];
-}
-
-/** The service process's CPU per call through the gateway, less what it spent per direct call (background work). */
-const gatewayCpu = (l: GatewayLevel): number => (l.cpuMsPerCall.gateway.service ?? NaN) - (l.cpuMsPerCall.direct.service ?? 0);
+export type { Results, RunInfo } from './figures';
 
 /** Numbers right-aligned, text left-aligned. */
 function table(header: string[], rows: string[][]): string {
@@ -61,17 +16,12 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-
-/** The table printed at the end of a run. */
-export function renderTable(r: Results, machine: Machine): string {
-  const out: string[] = [];
-  out.push(`sts-vend benchmark, ${machine.date}, node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), load average at start ${machine.loadAverage}`);
-  out.push('', '1. Vend overhead: POST /v1/vend over HTTP vs the same STSClient calling AssumeRole directly, same emulator, same parameters');
+/** The throughput and latency table of a vend comparison, then its CPU per request by process. */
+function vendTables(v: VendOverhead, out: string[]): void {
   out.push(
     table(
       ['concurrency', 'direct/s', 'p50 ms', 'p99 ms', 'service/s', 'p50 ms', 'p99 ms', 'ratio', '+p50 ms', '+p99 ms', 'errors'],
-      r.vend.levels.map((l) => [
+      v.levels.map((l) => [
         String(l.concurrency),
         f(l.direct.perSecond, 0),
         f(l.direct.p50Ms, 2),
@@ -87,12 +37,12 @@ export function renderTable(r: Results, machine: Machine): string {
     ),
   );
   out.push('', '   CPU ms per request by process (bench = the SDK client when direct, the HTTP load generator through the service);');
-  out.push('   CPU ratio = total direct / total service: the throughput ratio these cores allow at saturation');
-  const names = Object.keys(r.vend.levels[0]?.cpuMsPerRequest.service ?? {});
+  out.push('   CPU ratio = total direct / total service: the throughput ratio these cores allow at saturation. Target: service CPU per vend <= 0.5 ms at 64');
+  const names = Object.keys(v.levels[0]?.cpuMsPerRequest.service ?? {});
   out.push(
     table(
       ['concurrency', ...names.map((n) => `direct ${n}`), ...names.map((n) => `service ${n}`), 'CPU ratio'],
-      r.vend.levels.map((l) => [
+      v.levels.map((l) => [
         String(l.concurrency),
         ...names.map((n) => f(l.cpuMsPerRequest.direct[n]!, 2)),
         ...names.map((n) => f(l.cpuMsPerRequest.service[n]!, 2)),
@@ -100,70 +50,120 @@ export function renderTable(r: Results, machine: Machine): string {
       ]),
     ),
   );
-  out.push('', '2. Service time per vend excluding the STS call (service histograms: vend duration - AssumeRole duration, means)');
+}
+
+function refreshTable(r: RefreshCost, out: string[]): void {
+  const names = Object.keys(r.cached.cpuMsPerRefresh);
   out.push(
     table(
-      ['concurrency', 'vend ms', 'AssumeRole ms', 'service time ms'],
-      r.vend.levels.map((l) => [String(l.concurrency), f(l.vendMeanMs, 2), f(l.stsMeanMs, 2), f(l.serviceTimeMs, 2)]),
-    ),
-  );
-  out.push('', '3. Kill switch: POST /v1/revoke {developer} for one developer holding N live sessions');
-  out.push(
-    table(
-      ['sessions', 'roles held', 'roles written', 'revoke ms', 'revoked', 'IAM calls', 'by action'],
-      r.killSwitch.map((k) => [
-        String(k.sessions),
-        String(k.roles),
-        String(k.rolesWritten),
-        f(k.revokeSeconds * 1000, 0),
-        String(k.sessionsRevoked),
-        String(k.iamCallsTotal),
-        Object.entries(k.iamCalls).map(([a, n]) => `${a} ${n}`).join(', '),
+      ['refresh', 'requests', 'per s', 'p50 ms', 'p99 ms', ...names.map((n) => `CPU ms ${n}`), 'errors'],
+      (['cached', 'reissued'] as const).map((k) => [
+        k === 'cached' ? 'cached' : 're-issued',
+        String(r[k].load.requests),
+        f(r[k].load.perSecond, 0),
+        f(r[k].load.p50Ms, 2),
+        f(r[k].load.p99Ms, 2),
+        ...names.map((n) => f(r[k].cpuMsPerRefresh[n], 3)),
+        String(r[k].load.errors),
       ]),
     ),
   );
-  const byName = Object.entries(r.vend.redisCommandsByName)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, n]) => `${name} ${f(n, 2)}`)
-    .join(', ');
-  out.push('', '4. Redis cost');
-  const b = r.redisMemory.breakdown;
-  out.push(`  memory per live session: ${f(r.redisMemory.bytesPerSession, 0)} bytes (used_memory delta over ${r.redisMemory.sessions} sessions, ${r.redisMemory.developers} developers, ${r.redisMemory.roles} roles)`);
-  out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + registries ${f(b.registries, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
-  out.push(`  commands per vend:       ${f(r.vend.redisCommandsPerVend, 2)} (INFO commandstats over ${r.vend.vendsCounted} vends, script-internal commands included: ${byName})`);
-  out.push(`  round trips per vend:    ${f(r.roundTrips.roundTripsPerVend, 2)} (counted at a relay over ${r.roundTrips.vends} sequential vends; design: blockFor, reserve, createPending, markLive = 4)`);
-  out.push('', '5. Token verification (createTokenVerifier, JWKS cached after the first fetch), one event loop');
-  out.push(
-    table(
-      ['algorithm', 'same token/s', 'distinct tokens/s'],
-      (['RS256', 'ES256'] as const).map((alg) => [
-        alg,
-        f(r.tokens.find((t) => t.alg === alg && t.tokens === 'same')?.perSecond ?? NaN, 0),
-        f(r.tokens.find((t) => t.alg === alg && t.tokens === 'distinct')?.perSecond ?? NaN, 0),
-      ]),
-    ),
-  );
-  out.push('', '6. Gateway: S3 GetObject (JS SDK v3) through the gateway with gateway credentials vs direct to the emulator with the real ones');
-  out.push(
-    table(
-      ['concurrency', 'direct/s', 'p50 ms', 'p99 ms', 'gateway/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'service CPU ms/call', 'errors'],
-      r.gateway.map((l) => [
-        String(l.concurrency),
-        f(l.direct.perSecond, 0),
-        f(l.direct.p50Ms, 2),
-        f(l.direct.p99Ms, 2),
-        f(l.gateway.perSecond, 0),
-        f(l.gateway.p50Ms, 2),
-        f(l.gateway.p99Ms, 2),
-        f(l.addedP50Ms, 2),
-        f(l.addedP99Ms, 2),
-        f(gatewayCpu(l), 3),
-        String(l.direct.errors + l.gateway.errors),
-      ]),
-    ),
-  );
-  out.push('', 'Targets (a benchmark: reported, never enforced)');
-  out.push(table(['target', 'measured', 'met'], targets(r).map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO'])));
+}
+
+/** The report printed at the end of a run: every section measured, then the figures with their targets. */
+export function renderTable(r: Results, machine: Machine, info: RunInfo): string {
+  const out: string[] = [];
+  out.push(`sts-vend benchmark, ${machine.date}, node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), load average at start ${machine.loadAverage}`);
+  out.push(`commit ${info.commit}${info.quick ? '; --quick: a fifth of the requests, not for the README' : ''}`);
+  if (r.vend) {
+    out.push('', '1. Vend overhead: POST /v1/vend over HTTP vs the same STSClient calling AssumeRole directly, same emulator, same parameters');
+    vendTables(r.vend, out);
+    out.push('', '2. Service time per vend excluding the STS call (service histograms: vend duration - AssumeRole duration, means)');
+    out.push(
+      table(
+        ['concurrency', 'vend ms', 'AssumeRole ms', 'service time ms'],
+        r.vend.levels.map((l) => [String(l.concurrency), f(l.vendMeanMs, 2), f(l.stsMeanMs, 2), f(l.serviceTimeMs, 2)]),
+      ),
+    );
+  }
+  if (r.realistic) {
+    out.push('', `1r. Realistic latency: the same comparison with the emulator answering STS ${info.stsLatencyMs} ms late (targets: ratio >= 0.97 and +p50 <= 1 ms at 64)`);
+    vendTables(r.realistic, out);
+  }
+  if (r.refresh) {
+    out.push('', `7. Refresh cost: GET /v1/credentials/{id} on a replica at concurrency ${r.refresh.concurrency}, over ${r.refresh.sessions} container sessions;`);
+    out.push('   re-issued = its first refresh of each (kill-switch checkpoint + AssumeRole), cached = later ones (checkpoint + in-process credential)');
+    refreshTable(r.refresh, out);
+  }
+  if (r.killSwitch) {
+    out.push('', '3. Kill switch: POST /v1/revoke {developer} for one developer holding N live sessions');
+    out.push(
+      table(
+        ['sessions', 'roles held', 'roles written', 'revoke ms', 'revoked', 'IAM calls', 'by action'],
+        r.killSwitch.map((k) => [
+          String(k.sessions),
+          String(k.roles),
+          String(k.rolesWritten),
+          f(k.revokeSeconds * 1000, 0),
+          String(k.sessionsRevoked),
+          String(k.iamCallsTotal),
+          Object.entries(k.iamCalls).map(([a, n]) => `${a} ${n}`).join(', '),
+        ]),
+      ),
+    );
+  }
+  if (r.redisMemory || r.vend || r.roundTrips) out.push('', '4. Redis cost');
+  if (r.redisMemory) {
+    const b = r.redisMemory.breakdown;
+    out.push(`  memory per live session: ${f(r.redisMemory.bytesPerSession, 0)} bytes (used_memory delta over ${r.redisMemory.sessions} sessions, ${r.redisMemory.developers} developers, ${r.redisMemory.roles} roles)`);
+    out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + registries ${f(b.registries, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
+  }
+  if (r.vend) {
+    const byName = Object.entries(r.vend.redisCommandsByName)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${f(n, 2)}`)
+      .join(', ');
+    out.push(`  commands per vend:       ${f(r.vend.redisCommandsPerVend, 2)} (INFO commandstats over ${r.vend.vendsCounted} vends, script-internal commands included: ${byName})`);
+  }
+  if (r.roundTrips) out.push(`  round trips per vend:    ${f(r.roundTrips.roundTripsPerVend, 2)} (counted at a relay over ${r.roundTrips.vends} sequential vends)`);
+  if (r.tokens) {
+    const tokens = r.tokens;
+    out.push('', '5. Token verification (createTokenVerifier, JWKS cached after the first fetch), one event loop');
+    out.push(
+      table(
+        ['algorithm', 'same token/s', 'distinct tokens/s'],
+        (['RS256', 'ES256'] as const).map((alg) => [
+          alg,
+          f(tokens.find((t) => t.alg === alg && t.tokens === 'same')?.perSecond ?? NaN, 0),
+          f(tokens.find((t) => t.alg === alg && t.tokens === 'distinct')?.perSecond ?? NaN, 0),
+        ]),
+      ),
+    );
+  }
+  if (r.gateway) {
+    out.push('', '6. Gateway: S3 GetObject (JS SDK v3) through the gateway with gateway credentials vs direct to the emulator with the real ones');
+    out.push(
+      table(
+        ['concurrency', 'direct/s', 'p50 ms', 'p99 ms', 'gateway/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'service CPU ms/call', 'errors'],
+        r.gateway.map((l) => [
+          String(l.concurrency),
+          f(l.direct.perSecond, 0),
+          f(l.direct.p50Ms, 2),
+          f(l.direct.p99Ms, 2),
+          f(l.gateway.perSecond, 0),
+          f(l.gateway.p50Ms, 2),
+          f(l.gateway.p99Ms, 2),
+          f(l.addedP50Ms, 2),
+          f(l.addedP99Ms, 2),
+          f(gatewayCpu(l), 3),
+          String(l.direct.errors + l.gateway.errors),
+        ]),
+      ),
+    );
+  }
+  out.push('', 'Figures and targets (a benchmark: reported, never enforced; "-" = section not run)');
+  const met = (m: boolean | null): string => (m === null ? '' : m ? 'yes' : 'NO');
+  out.push(table(['measure', 'measured', 'target', 'met'], figures(r, info).map((x) => [x.measure, x.measured, x.target, met(x.met)])));
   return out.join('\n');
 }
 
@@ -190,11 +190,30 @@ export function machine(): Machine {
   };
 }
 
+/** The JSON file of a run: what bench/readme.ts reads. */
+export interface ResultsFile extends Results {
+  machine: Machine;
+  run: RunInfo;
+  durationSeconds: number;
+  /** The load average when the run ended, beside the one at its start (machine.loadAverage): was it quiet throughout? */
+  loadAverageAtEnd: string;
+  figures: ReturnType<typeof figures>;
+}
+
+export const RESULTS_DIR = path.join(__dirname, 'results');
+
 /** Writes bench/results/bench-<date>.json and returns its path. */
-export function writeResults(r: Results, m: Machine, seconds: number): string {
-  const dir = path.join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `bench-${m.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ machine: m, durationSeconds: seconds, targets: targets(r), ...r }, null, 2)}\n`);
+export function writeResults(r: Results, m: Machine, info: RunInfo, seconds: number): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `bench-${m.date.replace(/[:.]/g, '-')}.json`);
+  const content: ResultsFile = {
+    machine: m,
+    run: info,
+    durationSeconds: seconds,
+    loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    figures: figures(r, info),
+    ...r,
+  };
+  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
   return file;
 }
