@@ -16,6 +16,8 @@ import { vendRoutes } from './routes/vend';
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is Cache-Control: no-store, so a validator is never used; express would hash each body for it.
+  app.set('etag', false);
   app.set('trust proxy', deps.config.server.trustProxy);
   app.use(securityHeaders);
   app.use(requestId);
