@@ -5,6 +5,7 @@ import { findBoundClaimMismatch, mapIdentity } from './claims';
 import type { Identity } from './identity';
 import { findIllFormed } from '../well-formed';
 import { createIssuerKeys, type IssuerKeyResolver } from './issuer-keys';
+import { VerifiedTokens } from './verified-tokens';
 
 /** Asymmetric JWS algorithms only: `none` and every HS* (shared-secret) algorithm are refused at start. */
 export const ALLOWED_ALGORITHMS: readonly string[] = [
@@ -22,6 +23,11 @@ export interface TokenVerifierOptions {
   cacheMaxAgeMs?: number;
   /** Tokens longer than this are refused before any parsing (default 8 KiB). */
   maxTokenBytes?: number;
+  /**
+   * How long a verified token is answered from memory, within its own exp and maximum age and never longer than
+   * `cacheMaxAgeMs` (default 60 s; 0 turns it off). See src/auth/verified-tokens.ts.
+   */
+  verifiedTokenMaxAgeMs?: number;
 }
 
 export interface TokenVerifier {
@@ -107,11 +113,15 @@ export function createTokenVerifier(issuers: IssuerConfig[], opts: TokenVerifier
   const byIss = new Map<string, TrustedIssuer>(
     issuers.map((config) => [config.issuer, { config, keys: createIssuerKeys(config, settings) }]),
   );
+  // Never trusted longer than the keys it was checked with are kept.
+  const verified = new VerifiedTokens(Math.min(opts.verifiedTokenMaxAgeMs ?? 60_000, settings.cacheMaxAgeMs));
 
   return {
     async verify(token) {
       if (typeof token !== 'string' || token.length === 0) throw authError('missing_token');
       if (Buffer.byteLength(token, 'utf8') > maxTokenBytes) throw authError('token_too_large');
+      const known = verified.get(token, now().getTime());
+      if (known) return known;
       const { iss, alg } = peek(token);
       if (iss === undefined) throw authError('missing_claim', { claim: 'iss' });
       const issuer = typeof iss === 'string' ? byIss.get(iss) : undefined;
@@ -145,7 +155,10 @@ export function createTokenVerifier(issuers: IssuerConfig[], opts: TokenVerifier
       if (findIllFormed(claims, 'claims') !== undefined) throw authError('ill_formed_claim');
       const mismatch = findBoundClaimMismatch(claims, config.boundClaims);
       if (mismatch !== undefined) throw authError('bound_claim_mismatch', { claim: mismatch });
-      return mapIdentity(config, claims);
+      const identity = mapIdentity(config, claims);
+      // exp and iat are required claims, numbers once jose accepted them.
+      verified.set(token, identity, { nowMs: at.getTime(), exp: payload.exp!, iat: payload.iat!, toleranceSeconds: tolerance, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
+      return identity;
     },
   };
 }
