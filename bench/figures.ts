@@ -12,6 +12,10 @@ import type { RefreshCost } from './refresh-cost';
 import type { VerifyResult } from './token-verify';
 import type { LevelResult, VendOverhead } from './vend-overhead';
 
+/** The sections of a run, in the order they run; `--only` picks some. */
+export const SECTIONS = ['tokens', 'vend', 'realistic', 'refresh', 'gateway', 'kill-switch', 'round-trips', 'memory'] as const;
+export type Section = (typeof SECTIONS)[number];
+
 /** What one run measured; a section left out (`--only`) is absent. */
 export interface Results {
   vend?: VendOverhead;

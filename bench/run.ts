@@ -27,15 +27,13 @@ import { freePort, installCleanup, nodeArgs, ROOT, startChild, startRedisServer,
 import { measureRedisMemory } from './redis-cost';
 import { measureRefreshCost, REFRESH_SIZES } from './refresh-cost';
 import { measureRoundTrips } from './redis-round-trips';
+import { SECTIONS, type Section } from './figures';
 import { machine, renderTable, writeResults, type Results, type RunInfo } from './report';
 import { measureTokenVerification } from './token-verify';
 import { LEVELS, measureVendOverhead, REALISTIC_LEVELS, type Level } from './vend-overhead';
 import { STATE_FILE } from './world';
 
 const log = (line: string): void => console.error(line);
-
-const SECTIONS = ['tokens', 'vend', 'realistic', 'refresh', 'gateway', 'kill-switch', 'round-trips', 'memory'] as const;
-type Section = (typeof SECTIONS)[number];
 
 /** The STS delay of the realistic-latency mode: a same-region STS call as an agent in AWS sees it. */
 const DEFAULT_STS_LATENCY_MS = 20;
