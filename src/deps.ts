@@ -3,6 +3,7 @@ import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { Cluster, Redis } from 'ioredis';
 import type { Identity } from './auth/identity';
 import { createTokenVerifier } from './auth/verify-token';
+import type { GatewayDeps } from './ports';
 import type { Config } from './config';
 import { GatewayStore } from './gateway/gateway-store';
 import { createLogger, type Logger } from './observability/logger';
@@ -41,13 +42,7 @@ export interface AppDeps {
   gateway?: GatewayDeps;
 }
 
-export interface GatewayDeps {
-  store: GatewayStore;
-  /** The server key agents' gateway secrets derive from (never logged, never stored). */
-  key: Buffer;
-  /** Where agents reach the gateway: `gateway.publicUrl`, else set once its listener is up. */
-  endpointUrl?: string;
-}
+export type { GatewayDeps } from './ports';
 
 export interface DepsOverrides {
   logger?: Logger;
