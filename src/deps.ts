@@ -3,17 +3,18 @@ import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { Cluster, Redis } from 'ioredis';
 import type { Identity } from './auth/identity';
 import { createTokenVerifier } from './auth/verify-token';
+import type { GatewayDeps } from './ports';
 import type { Config } from './config';
 import { GatewayStore } from './gateway/gateway-store';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { loadOpenApi, type OpenApi } from './openapi';
 import { applyRolePolicy } from './revoke/apply-role-policy';
-import { KillSwitchStore, type RoleState } from './revoke/kill-switch-store';
+import { KillSwitchStore, type RoleState } from './storage/kill-switch-store';
 import { longestSessionSeconds } from './revoke/session-coverage';
 import { startReconciler, type Reconciler } from './revoke/reconciler';
-import { createRedis } from './sessions/redis-client';
-import { SessionStore } from './sessions/session-store';
+import { createRedis } from './storage/redis-client';
+import { SessionStore } from './storage/session-store';
 import { loadTemplates } from './templates/load-templates';
 import type { LoadedTemplate } from './templates/types';
 import { CredentialCache } from './vend/credential-cache';
@@ -41,13 +42,7 @@ export interface AppDeps {
   gateway?: GatewayDeps;
 }
 
-export interface GatewayDeps {
-  store: GatewayStore;
-  /** The server key agents' gateway secrets derive from (never logged, never stored). */
-  key: Buffer;
-  /** Where agents reach the gateway: `gateway.publicUrl`, else set once its listener is up. */
-  endpointUrl?: string;
-}
+export type { GatewayDeps } from './ports';
 
 export interface DepsOverrides {
   logger?: Logger;
