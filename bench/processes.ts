@@ -115,6 +115,11 @@ function firstJsonLine<T>(child: Child, timeoutMs: number): Promise<T> {
   });
 }
 
+/** What each child that stopped on its own last wrote to stderr: why a run failed, when a child crashed. */
+export function exitedChildren(): string[] {
+  return [...children].filter((c) => !c.running()).map((c) => `${c.name} exited (${c.proc.exitCode ?? c.proc.signalCode}): ${c.stderrTail().trim().split('\n').slice(-15).join('\n')}`);
+}
+
 /** Stops every registered child and removes the temporary folders. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((c) => c.stop()));

@@ -23,7 +23,7 @@ import { startIamProxy, type IamProxy } from './iam-proxy';
 import { measureGatewayOverhead } from './gateway-overhead';
 import { measureKillSwitch } from './kill-switch';
 import { keepAliveAgent, request } from './load';
-import { freePort, installCleanup, nodeArgs, ROOT, startChild, startRedisServer, startService, stopAll, tempDir, waitFor } from './processes';
+import { exitedChildren, freePort, installCleanup, nodeArgs, ROOT, startChild, startRedisServer, startService, stopAll, tempDir, waitFor } from './processes';
 import { measureRedisMemory } from './redis-cost';
 import { measureRefreshCost, REFRESH_SIZES } from './refresh-cost';
 import { measureRoundTrips } from './redis-round-trips';
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
     console.log(`\nwrote ${path.relative(process.cwd(), file)} (run took ${seconds.toFixed(0)} s)`);
   } catch (err) {
     log(`bench failed: ${(err as Error)?.stack ?? String(err)}`);
+    for (const line of exitedChildren()) log(line);
     for (const name of ['service.log', 'service-replica.log']) {
       const serviceLog = path.join(logDir, name);
       if (existsSync(serviceLog)) log(`last ${name} lines:\n${readFileSync(serviceLog, 'utf8').trimEnd().split('\n').slice(-10).join('\n')}`);

@@ -4,6 +4,7 @@
  * same parameters (copied from what the emulator recorded for a vend of the service).
  */
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
+import { Agent } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { DevIssuer } from '../src/dev/dev-issuer';
 import type { SessionView } from '../src/dev/local-aws';
@@ -193,7 +194,10 @@ export async function measureVendOverhead(t: Target, log: (line: string) => void
 
   // The baseline's parameters are exactly those of a vend: ask the emulator what the service sent.
   const probe = keepAliveAgent(1);
-  const metrics = async () => (await request(probe, `${t.serviceUrl}/metrics`)).body;
+  // A connection of its own each time: one kept idle through a round longer than the server's keep-alive timeout
+  // (5 s, reached on a busy machine) can be closed by the server just as it is reused ("socket hang up").
+  const once = new Agent({ keepAlive: false });
+  const metrics = async () => (await request(once, `${t.serviceUrl}/metrics`)).body;
   const first = await request(probe, `${t.serviceUrl}/v1/vend`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
@@ -237,6 +241,7 @@ export async function measureVendOverhead(t: Target, log: (line: string) => void
   delete commands.info;
   sts.destroy();
   probe.destroy();
+  once.destroy();
   if (firstFailure) log(`  first failed vend: ${firstFailure}`);
   const total = Object.values(commands).reduce((a, b) => a + b, 0);
   const byName = Object.fromEntries(Object.entries(commands).map(([name, n]) => [name, n / vendsCounted]));
