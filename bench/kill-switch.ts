@@ -3,11 +3,12 @@
  * SessionStore, spread over three roles), an operator revokes the developer through the service, and the
  * benchmark times the request and counts the IAM calls the service made for it on the wire.
  */
+import { Agent } from 'node:http';
 import type { DevIssuer } from '../src/dev/dev-issuer';
 import { createRedis } from '../src/storage/redis-client';
 import { SessionStore } from '../src/storage/session-store';
 import { countsSince, type IamProxy } from './iam-proxy';
-import { keepAliveAgent, request } from './load';
+import { request } from './load';
 import { seedSessions } from './seed-sessions';
 import { BENCH_GRACE_SECONDS, BENCH_KEY_PREFIX, OPERATOR_CLAIMS } from './world';
 
@@ -44,7 +45,8 @@ interface Target {
 export async function measureKillSwitch(t: Target, log: (line: string) => void): Promise<RevokeResult[]> {
   const redis = createRedis({ url: t.redisUrl });
   const store = new SessionStore(redis, { keyPrefix: BENCH_KEY_PREFIX, graceSeconds: BENCH_GRACE_SECONDS, now: () => new Date() });
-  const agent = keepAliveAgent(1);
+  // A connection per revoke: seeding 10,000 sessions can outlast the server's 5 s keep-alive timeout.
+  const agent = new Agent({ keepAlive: false });
   const operator = await t.issuer.mint(OPERATOR_CLAIMS, { expiresInSeconds: 3600 });
   const results: RevokeResult[] = [];
   try {
