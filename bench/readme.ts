@@ -1,7 +1,7 @@
 /**
  * `npm run bench:readme [-- <results file>]`: rewrites the README's Performance table, the part between the two
- * marker comments, from a results file of `npm run bench` (the latest in bench/results/ unless one is named).
- * Only a full run is quoted: a --quick or --only run is refused. The prose around the table (what bounds the
+ * marker comments, from a results file of `npm run bench` (the newest full run in bench/results/ unless one is
+ * named). Only a full run is quoted: --quick and --only runs are passed over, or refused when named. The prose around the table (what bounds the
  * misses) is written by hand, so read it again against the new figures.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,22 +49,35 @@ export function replaceMarked(readme: string, block: string): string {
   return `${readme.slice(0, start + START_MARKER.length)}\n${block}\n${readme.slice(end)}`;
 }
 
-/** The newest bench-<date>.json (names sort by date). */
-export function latestResults(dir = RESULTS_DIR): string {
-  const files = readdirSync(dir, { withFileTypes: true })
+/** The bench-<date>.json files, newest first (names sort by date). */
+export function resultFiles(dir = RESULTS_DIR): string[] {
+  return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && /^bench-.*\.json$/.test(e.name))
-    .map((e) => e.name)
-    .sort();
-  const last = files[files.length - 1];
-  if (!last) throw new Error(`no results in ${dir}: run npm run bench first`);
-  return path.join(dir, last);
+    .map((e) => path.join(dir, e.name))
+    .sort()
+    .reverse();
+}
+
+/** The named file, which must be a full run; else the newest full run, saying which newer ones it passed over. */
+function pick(named: string | undefined): { file: string; results: ResultsFile } {
+  const read = (file: string): ResultsFile => JSON.parse(readFileSync(file, 'utf8')) as ResultsFile;
+  if (named) {
+    const results = read(named);
+    const why = unquotable(results, SECTIONS);
+    if (why) throw new Error(`${path.basename(named)} is not quoted in the README: ${why}`);
+    return { file: named, results };
+  }
+  for (const file of resultFiles()) {
+    const results = read(file);
+    const why = unquotable(results, SECTIONS);
+    if (!why) return { file, results };
+    console.log(`skipping ${path.basename(file)}: ${why}`);
+  }
+  throw new Error(`no full run in ${RESULTS_DIR}: run npm run bench first`);
 }
 
 function main(): void {
-  const file = process.argv[2] ? path.resolve(process.argv[2]) : latestResults();
-  const results = JSON.parse(readFileSync(file, 'utf8')) as ResultsFile;
-  const why = unquotable(results, SECTIONS);
-  if (why) throw new Error(`${path.basename(file)} is not quoted in the README: ${why}`);
+  const { file, results } = pick(process.argv[2] ? path.resolve(process.argv[2]) : undefined);
   const readmeFile = path.join(__dirname, '..', 'README.md');
   writeFileSync(readmeFile, replaceMarked(readFileSync(readmeFile, 'utf8'), renderPerformance(results)));
   console.log(`README.md: Performance table from ${path.relative(process.cwd(), file)}`);
