@@ -4,7 +4,7 @@
  * named). Only a full run is quoted: --quick and --only runs are passed over, or refused when named. The prose around the table (what bounds the
  * misses) is written by hand, so read it again against the new figures.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SECTIONS, type Figure } from './figures';
 import { RESULTS_DIR, type ResultsFile } from './report';
@@ -51,6 +51,8 @@ export function replaceMarked(readme: string, block: string): string {
 
 /** The bench-<date>.json files, newest first (names sort by date). */
 export function resultFiles(dir = RESULTS_DIR): string[] {
+  // A clean checkout has no results folder until its first run.
+  if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && /^bench-.*\.json$/.test(e.name))
     .map((e) => path.join(dir, e.name))
