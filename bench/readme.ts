@@ -85,4 +85,11 @@ function main(): void {
   console.log(`README.md: Performance table from ${path.relative(process.cwd(), file)}`);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  try {
+    main();
+  } catch (err) {
+    console.error(`bench:readme: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
