@@ -1,14 +1,14 @@
 import { Router } from 'express';
-import { approvalBody, collectApproval, decideApproval, listApprovals, readApproval } from '../approvals/approvals';
-import type { AppDeps } from '../deps';
+import { approvalBody, collectApproval, decideApproval, listApprovals, readApproval, type CollectApprovalPorts, type DecideApprovalPorts } from '../approvals/approvals';
+import type { RoutePorts } from './guards';
 import { authenticate, locals, validate } from './middleware';
-import { vendAnswer } from './vend-answer';
+import { vendAnswer, type VendAnswerPorts } from './vend-answer';
 
 /**
  * Approvals (src/approvals/): the requester reads and collects its own; approvers (the template's approver
  * groups) list, read and decide them. Anyone else learns nothing, not even that a request exists.
  */
-export function approvalRoutes(deps: AppDeps): Router {
+export function approvalRoutes(deps: RoutePorts & DecideApprovalPorts & CollectApprovalPorts & VendAnswerPorts): Router {
   const router = Router();
   router.get('/v1/approvals', authenticate(deps), validate(deps, 'GET', '/v1/approvals'), async (req, res) => {
     const { state } = req.query as { state?: string };

@@ -3,9 +3,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { authError } from '../auth/auth-errors';
 import { extractBearerToken } from '../auth/bearer';
 import type { Identity } from '../auth/identity';
-import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { assertValid } from '../openapi';
+import type { ObservabilityPort, OpenApiPort, VerifierPort } from '../ports';
 import { findIllFormed } from '../well-formed';
 
 /** Per-request state kept on res.locals, typed. */
@@ -65,7 +65,7 @@ export function authorizationHeader(req: Request): string | undefined {
 }
 
 /** Verifies the bearer token; a refused token counts in sts_vend_auth_failures_total{code}. */
-export function authenticate(deps: AppDeps): RequestHandler {
+export function authenticate(deps: VerifierPort & ObservabilityPort): RequestHandler {
   return async (req, res, next) => {
     try {
       locals(res).identity = await deps.verifier.verify(extractBearerToken(authorizationHeader(req)));
@@ -78,7 +78,7 @@ export function authenticate(deps: AppDeps): RequestHandler {
 }
 
 /** Validates the JSON body and path parameters against the operation in openapi.yaml. */
-export function validate(deps: AppDeps, method: string, route: string): RequestHandler {
+export function validate(deps: OpenApiPort, method: string, route: string): RequestHandler {
   const op = deps.openapi.find(method, route);
   if (!op) throw new Error(`openapi.yaml has no ${method} ${route}`);
   return (req, _res, next) => {
@@ -103,7 +103,7 @@ export async function withCursor<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The one place errors become responses: client errors say why, server errors say little. */
-export function errorHandler(deps: AppDeps) {
+export function errorHandler(deps: ObservabilityPort) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = locals(res).requestId ?? 'unknown';
     const apiError = toApiError(err);

@@ -1,14 +1,14 @@
 import { Router } from 'express';
-import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
-import { liftBlock } from '../revoke/lift-block';
-import { revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
+import type { ConfigPort } from '../ports';
+import { liftBlock, type LiftBlockPorts } from '../revoke/lift-block';
+import { revokeSessions, type RevokePorts, type RevokeRequest } from '../revoke/revoke-sessions';
 import { storeCall } from '../store-call';
-import { auditRead, operatorOnly, revocationBody } from './guards';
+import { auditRead, operatorOnly, revocationBody, type RoutePorts } from './guards';
 import { authenticate, locals, validate, withCursor } from './middleware';
 
 /** POST /v1/revoke and the revocation records; operators only. */
-export function revokeRoutes(deps: AppDeps): Router {
+export function revokeRoutes(deps: RoutePorts & RevokePorts & LiftBlockPorts & ConfigPort<'operators'>): Router {
   const router = Router();
   const guard = [authenticate(deps), operatorOnly(deps)];
   router.post('/v1/revoke', ...guard, validate(deps, 'POST', '/v1/revoke'), async (req, res) => {
