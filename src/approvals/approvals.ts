@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Identity } from '../auth/identity';
 import { projectKey } from '../auth/identity-key';
+import type { components } from '../client/openapi-types';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { ApprovalsPort, ClockPort, ConfigPort, KillSwitchPort, ObservabilityPort, TemplatesPort } from '../ports';
@@ -172,7 +173,7 @@ export async function collectApproval(deps: CollectApprovalPorts, identity: Iden
 }
 
 /** The JSON an approval is shown as (the API's Approval schema). */
-export function approvalBody(rec: ApprovalRecord): Record<string, unknown> {
+export function approvalBody(rec: ApprovalRecord): components['schemas']['Approval'] {
   return {
     ...rec,
     links: { self: `/v1/approvals/${rec.approvalId}`, collect: `/v1/approvals/${rec.approvalId}/collect` },

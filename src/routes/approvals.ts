@@ -19,8 +19,9 @@ export function approvalRoutes(deps: RoutePorts & DecideApprovalPorts & CollectA
     res.json(approvalBody(await readApproval(deps, locals(res).identity!, String(req.params.id))));
   });
   for (const [verb, outcome] of [['approve', 'approved'], ['deny', 'denied']] as const) {
-    router.post(`/v1/approvals/:id/${verb}`, authenticate(deps), validate(deps, 'POST', `/v1/approvals/:id/${verb}`), async (req, res) => {
-      const { reason } = req.body as { reason: string };
+    const route = `/v1/approvals/:id/${verb}` as const;
+    router.post(route, authenticate(deps), validate(deps, 'POST', route), async (req, res) => {
+      const { reason } = req.body;
       const rec = await decideApproval(deps, locals(res).identity!, String(req.params.id), outcome, reason, locals(res).requestId);
       res.json(approvalBody(rec));
     });

@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { isOperator } from '../auth/operator';
+import type { components } from '../client/openapi-types';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { ConfigPort, ObservabilityPort, OpenApiPort, VerifierPort } from '../ports';
@@ -28,5 +29,6 @@ export function auditRead(deps: ObservabilityPort, res: Response, what: string, 
   audit(deps.logger, { event: 'operator.read', outcome: 'allowed', requestId, issuer: identity!.issuer, subject: identity!.subject, developer: identity!.developer, what, query });
 }
 
-export const revocationBody = (r: RevocationRecord): RevocationRecord & { note: string } => ({ ...r, note: PROPAGATION_NOTE });
+/** A revocation as the API answers it; typed as openapi.yaml's Revocation, so a record field the contract lacks does not compile. */
+export const revocationBody = (r: RevocationRecord): components['schemas']['Revocation'] => ({ ...r, note: PROPAGATION_NOTE });
 

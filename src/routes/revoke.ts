@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { ApiError } from '../errors';
 import type { ConfigPort } from '../ports';
 import { liftBlock, type LiftBlockPorts } from '../revoke/lift-block';
-import { revokeSessions, type RevokePorts, type RevokeRequest } from '../revoke/revoke-sessions';
+import { revokeSessions, type RevokePorts } from '../revoke/revoke-sessions';
 import { storeCall } from '../store-call';
 import { auditRead, operatorOnly, revocationBody, type RoutePorts } from './guards';
 import { authenticate, locals, validate, withCursor } from './middleware';
@@ -12,7 +12,7 @@ export function revokeRoutes(deps: RoutePorts & RevokePorts & LiftBlockPorts & C
   const router = Router();
   const guard = [authenticate(deps), operatorOnly(deps)];
   router.post('/v1/revoke', ...guard, validate(deps, 'POST', '/v1/revoke'), async (req, res) => {
-    const { revocation, applied } = await revokeSessions(deps, locals(res).identity!, req.body as RevokeRequest, locals(res).requestId);
+    const { revocation, applied } = await revokeSessions(deps, locals(res).identity!, req.body, locals(res).requestId);
     res.status(applied ? 200 : 202).json(revocationBody(revocation));
   });
   router.get('/v1/revocations', ...guard, validate(deps, 'GET', '/v1/revocations'), async (req, res) => {

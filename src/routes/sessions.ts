@@ -3,7 +3,7 @@ import { resolveDeveloper, resolveProject } from '../auth/resolve-identity';
 import { maySeeSession } from '../auth/session-access';
 import { ApiError } from '../errors';
 import { endSession, type EndSessionPorts } from '../revoke/end-session';
-import type { PublicSession } from '../sessions/record';
+import type { components } from '../client/openapi-types';
 import type { SessionRecord, SessionState } from '../sessions/session-store';
 import { storeCall } from '../store-call';
 import { authenticate, locals, validate, withCursor } from './middleware';
@@ -51,7 +51,8 @@ export function sessionRoutes(deps: RoutePorts & EndSessionPorts): Router {
   return router;
 }
 
-function publicSession(rec: SessionRecord): PublicSession {
+/** A session as the API answers it (openapi.yaml's Session): the record without its token hash. */
+function publicSession(rec: SessionRecord): components['schemas']['Session'] {
   const { tokenHash: _hash, ...rest } = rec;
   return rest;
 }

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { components } from '../client/openapi-types';
 import { gatewayAccessKeyId, gatewaySecret } from '../gateway/gateway-key';
 import type { ConfigPort } from '../ports';
 import type { VendResult } from '../vend/vend-credentials';
@@ -9,14 +10,15 @@ export type VendAnswerPorts = ConfigPort<'server' | 'aws'> & { gateway?: { key: 
 /**
  * The 200 answer of a vend (and of collecting an approved request). A gateway vend answers gateway
  * credentials and no AWS credential: the real ones stay in the service, and the gateway credentials work until
- * the session ends (`expiresAt` = `sessionExpiresAt`).
+ * the session ends (`expiresAt` = `sessionExpiresAt`). Typed as openapi.yaml's VendResponse.
  */
-export function vendAnswer(deps: VendAnswerPorts, req: Request, { session, tags, credentials, containerToken }: VendResult): Record<string, unknown> {
+export function vendAnswer(deps: VendAnswerPorts, req: Request, { session, tags, credentials, containerToken }: VendResult): components['schemas']['VendResponse'] {
   const common = {
     sessionId: session.id,
     template: session.template,
     roleArn: session.roleArn,
-    assumedRoleArn: session.assumedRoleArn,
+    // What AWS answered; the session records the same once live.
+    assumedRoleArn: credentials.assumedRoleArn,
     roleSessionName: session.roleSessionName,
     sourceIdentity: session.sourceIdentity,
     tags,

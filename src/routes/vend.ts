@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { approvalBody, approvalRule, requestApproval, type RequestApprovalPorts } from '../approvals/approvals';
-import { vendCredentials, type VendPorts, type VendRequest } from '../vend/vend-credentials';
+import { vendCredentials, type VendPorts } from '../vend/vend-credentials';
 import type { RoutePorts } from './guards';
 import { authenticate, locals, validate } from './middleware';
 import { vendAnswer, type VendAnswerPorts } from './vend-answer';
@@ -12,7 +12,7 @@ export function vendRoutes(deps: RoutePorts & VendPorts & RequestApprovalPorts &
     const stop = deps.metrics.vendDuration.startTimer();
     const { requestId, identity } = locals(res);
     try {
-      const body = req.body as VendRequest;
+      const body = req.body;
       // A template that requires approval: 202 with the request's id, nothing issued (src/approvals/).
       if (approvalRule(deps.templates.get(body.template))) {
         const approval = await requestApproval(deps, identity!, body, requestId);

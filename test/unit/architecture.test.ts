@@ -95,4 +95,10 @@ describe('architecture rules (docs/architecture.md)', () => {
     expect(client.length).toBeGreaterThan(3);
     expect(client.filter((e) => !e.to.startsWith(`client${path.sep}`))).toEqual([]);
   });
+
+  it('the client names no server type either: its types come from openapi.yaml (client/openapi-types.ts)', () => {
+    const client = edges.filter((e) => e.from.startsWith(`client${path.sep}`));
+    expect(client).toContainEqual({ from: path.join('client', 'types.ts'), to: path.join('client', 'openapi-types.ts'), typeOnly: true });
+    expect(client.filter((e) => !e.to.startsWith(`client${path.sep}`))).toEqual([]);
+  });
 });
