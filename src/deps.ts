@@ -4,6 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { ApprovalStore } from './approvals/approval-store';
 import type { Identity } from './auth/identity';
 import { createTokenVerifier } from './auth/verify-token';
+import type { GatewayDeps } from './ports';
 import type { Config } from './config';
 import { ConsoleStore } from './console/console-store';
 import { GatewayStore } from './gateway/gateway-store';
@@ -11,10 +12,10 @@ import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { loadOpenApi, type OpenApi } from './openapi';
 import { roleApplier } from './revoke/apply-role-policy';
-import { KillSwitchStore, type RoleState } from './revoke/kill-switch-store';
+import { KillSwitchStore, type RoleState } from './storage/kill-switch-store';
 import { startRevocationReconciler, type Reconciler } from './revoke/reconciler';
-import { createRedis } from './sessions/redis-client';
-import { SessionStore } from './sessions/session-store';
+import { createRedis } from './storage/redis-client';
+import { SessionStore } from './storage/session-store';
 import { loadTemplates } from './templates/load-templates';
 import type { LoadedTemplate } from './templates/types';
 import { CredentialCache } from './vend/credential-cache';
@@ -46,13 +47,7 @@ export interface AppDeps {
   gateway?: GatewayDeps;
 }
 
-export interface GatewayDeps {
-  store: GatewayStore;
-  /** The server key agents' gateway secrets derive from (never logged, never stored). */
-  key: Buffer;
-  /** Where agents reach the gateway: `gateway.publicUrl`, else set once its listener is up. */
-  endpointUrl?: string;
-}
+export type { GatewayDeps } from './ports';
 
 export interface DepsOverrides {
   logger?: Logger;

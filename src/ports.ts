@@ -8,11 +8,12 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { ApprovalStore } from './approvals/approval-store';
 import type { Identity } from './auth/identity';
 import type { Config } from './config-types';
+import type { GatewayStore } from './gateway/gateway-store';
 import type { Logger } from './observability/logger';
 import type { Metrics } from './observability/metrics';
 import type { OpenApi } from './openapi';
-import type { KillSwitchStore } from './revoke/kill-switch-store';
-import type { SessionStore } from './sessions/session-store';
+import type { KillSwitchStore } from './storage/kill-switch-store';
+import type { SessionStore } from './storage/session-store';
 import type { LoadedTemplate } from './templates/types';
 import type { CredentialCache } from './vend/credential-cache';
 
@@ -69,4 +70,17 @@ export interface CredentialCachePort {
 /** The part of the configuration a use case reads. */
 export interface ConfigPort<K extends keyof Config> {
   config: Pick<Config, K>;
+}
+
+/** Gateway delivery, when `gateway.enabled` (src/gateway). */
+export interface GatewayDeps {
+  store: GatewayStore;
+  /** The server key agents' gateway secrets derive from (never logged, never stored). */
+  key: Buffer;
+  /** Where agents reach the gateway: `gateway.publicUrl`, else set once its listener is up. */
+  endpointUrl?: string;
+}
+
+export interface GatewayPort {
+  gateway?: GatewayDeps;
 }

@@ -5,7 +5,7 @@ import type { components } from '../client/openapi-types';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { ApprovalsPort, ClockPort, ConfigPort, KillSwitchPort, ObservabilityPort, TemplatesPort } from '../ports';
-import { storeCall } from '../store-call';
+import { storeCall } from '../storage/store-call';
 import { authorizeTemplate } from '../templates/authorize';
 import { renderPolicy } from '../templates/render-policy';
 import type { LoadedTemplate } from '../templates/types';

@@ -1,5 +1,5 @@
 import type { Config } from '../config-types';
-import type { SessionRecord } from '../sessions/session-store';
+import type { SessionRecord } from '../storage/session-store';
 import type { Identity } from './identity';
 import { isOperator } from './operator';
 

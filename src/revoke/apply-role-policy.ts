@@ -13,7 +13,7 @@ import {
 import { IAM_DOCUMENT_CHARS } from '../auth/identity-key';
 import { nonWhitespaceLength } from '../policy/document';
 import type { ClockPort, ConfigPort, IamPort, KillSwitchPort, ObservabilityPort } from '../ports';
-import type { KillSwitchStore, RoleState } from './kill-switch-store';
+import type { KillSwitchStore, RoleState } from '../storage/kill-switch-store';
 import { instantOf, mergeEntries, type RevocationEntry } from './revocation-entries';
 import { buildRevocationPolicy, type RevocationPolicy } from './revocation-policy';
 

@@ -3,9 +3,9 @@ import { isOperator } from '../auth/operator';
 import { ownedBy } from '../auth/session-access';
 import { ApiError } from '../errors';
 import type { ConfigPort } from '../ports';
-import { storeCall } from '../store-call';
+import { storeCall } from '../storage/store-call';
 import { sessionOfHolder } from '../vend/refresh-credentials';
-import type { RevocationRecord } from './kill-switch-store';
+import type { RevocationRecord } from '../storage/kill-switch-store';
 import { revokeSessions, type RevokePorts } from './revoke-sessions';
 
 /** What ending a session uses: a revocation's ports, and who the operators are. */

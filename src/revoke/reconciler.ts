@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClockPort, ConfigPort, KillSwitchPort, ObservabilityPort } from '../ports';
 import type { ApplyRolePort, RevocationMetrics } from './apply-role-policy';
-import type { KillSwitchStore, RoleState } from './kill-switch-store';
+import type { KillSwitchStore, RoleState } from '../storage/kill-switch-store';
 import { longestSessionSeconds } from './session-coverage';
 
 export interface ReconcilerOptions {

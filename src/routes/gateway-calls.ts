@@ -3,7 +3,7 @@ import { maySeeSession } from '../auth/session-access';
 import { ApiError } from '../errors';
 import type { GatewayStore } from '../gateway/gateway-store';
 import type { ConfigPort, SessionsPort } from '../ports';
-import { storeCall } from '../store-call';
+import { storeCall } from '../storage/store-call';
 import type { RoutePorts } from './guards';
 import { authenticate, locals, validate } from './middleware';
 

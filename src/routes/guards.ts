@@ -4,7 +4,7 @@ import type { components } from '../client/openapi-types';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { ConfigPort, ObservabilityPort, OpenApiPort, VerifierPort } from '../ports';
-import type { RevocationRecord } from '../revoke/kill-switch-store';
+import type { RevocationRecord } from '../storage/kill-switch-store';
 import { PROPAGATION_NOTE } from '../revoke/revoke-sessions';
 import { locals } from './middleware';
 

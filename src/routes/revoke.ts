@@ -3,7 +3,7 @@ import { ApiError } from '../errors';
 import type { ConfigPort } from '../ports';
 import { liftBlock, type LiftBlockPorts } from '../revoke/lift-block';
 import { revokeSessions, type RevokePorts } from '../revoke/revoke-sessions';
-import { storeCall } from '../store-call';
+import { storeCall } from '../storage/store-call';
 import { auditRead, operatorOnly, revocationBody, type RoutePorts } from './guards';
 import { authenticate, locals, validate, withCursor } from './middleware';
 

@@ -4,8 +4,8 @@ import { maySeeSession } from '../auth/session-access';
 import { ApiError } from '../errors';
 import { endSession, type EndSessionPorts } from '../revoke/end-session';
 import type { components } from '../client/openapi-types';
-import type { SessionRecord, SessionState } from '../sessions/session-store';
-import { storeCall } from '../store-call';
+import type { SessionRecord, SessionState } from '../storage/session-store';
+import { storeCall } from '../storage/store-call';
 import { authenticate, locals, validate, withCursor } from './middleware';
 import { auditRead, operatorOnly, revocationBody, type RoutePorts } from './guards';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis, type Cluster } from 'ioredis';
 import { answersPing, freePort } from '../../src/dev/dev-redis';
-import { createRedis, whenReady } from '../../src/sessions/redis-client';
+import { createRedis, whenReady } from '../../src/storage/redis-client';
 import { describeWhen } from './skip';
 
 export interface TestRedis {

@@ -1,6 +1,6 @@
-import { KillSwitchStore, type RevocationRecord } from '../../src/revoke/kill-switch-store';
+import { KillSwitchStore, type RevocationRecord } from '../../src/storage/kill-switch-store';
 import type { RevocationEntry } from '../../src/revoke/revocation-entries';
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { describeWithOwnRedis, uniquePrefix, useTestRedisCluster } from '../helpers/redis';
 
 // Redis Cluster rejects any command or script whose keys span slots (CROSSSLOT): every kill-switch operation runs

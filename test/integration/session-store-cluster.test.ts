@@ -1,4 +1,4 @@
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { describeWithOwnRedis, uniquePrefix, useTestRedisCluster } from '../helpers/redis';
 
 // Redis Cluster rejects any command or script whose keys span slots (CROSSSLOT), and ioredis rejects a pipeline

@@ -1,4 +1,4 @@
-import { SessionStore } from '../../src/sessions/session-store';
+import { SessionStore } from '../../src/storage/session-store';
 import { useTestRedis } from '../helpers/redis';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');

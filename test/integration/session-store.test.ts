@@ -1,4 +1,4 @@
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { useTestRedis } from '../helpers/redis';
 
 const GRACE_SECONDS = 300;

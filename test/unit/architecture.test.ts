@@ -57,8 +57,8 @@ describe('architecture rules (docs/architecture.md)', () => {
     expect(runtime).toEqual([]);
   });
 
-  it('the use cases (vend, refresh, revoke, end a session, lift a block, approvals) name no type of the composition root: they declare their ports', () => {
-    const useCases = edges.filter((e) => /^(vend|revoke|approvals)[\\/]/.test(e.from));
+  it('the use cases (vend, refresh, revoke, end a session, lift a block, approvals, a gateway call) name no type of the composition root: they declare their ports', () => {
+    const useCases = edges.filter((e) => /^(vend|revoke|approvals|gateway)[\\/]/.test(e.from));
     expect(useCases.length).toBeGreaterThan(30);
     expect(useCases.some((e) => e.from === path.join('revoke', 'end-session.ts'))).toBe(true);
     expect(useCases.filter((e) => e.to === 'deps.ts')).toEqual([]);
@@ -88,6 +88,22 @@ describe('architecture rules (docs/architecture.md)', () => {
       .filter((f) => /^import (?!type)[^;]*from 'express'/m.test(readFileSync(path.join(SRC, f), 'utf8')));
     const allowed = (f: string): boolean => f.startsWith(`routes${path.sep}`) || ['app.ts'].includes(f) || isDev(f) || f.startsWith(`gateway${path.sep}`) || f.startsWith(`console${path.sep}`);
     expect(expressUsers.filter((f) => !allowed(f))).toEqual([]);
+  });
+
+  it('only the storage layer loads ioredis, and every Redis key is built by src/storage/keys.ts', () => {
+    const sources = files(SRC).map((f) => ({ file: path.relative(SRC, f), text: readFileSync(f, 'utf8') }));
+    const loaders = sources.filter((s) => /^import (?!type)[^;]*from 'ioredis'/m.test(s.text)).map((s) => s.file);
+    expect(loaders).toEqual([path.join('storage', 'redis-client.ts')]);
+    // A key is "<prefix>{tag}...": a template literal opening a hash tag outside keys.ts is a key map of its own.
+    const keyBuilders = sources.filter((s) => !isDev(s.file) && s.file !== path.join('storage', 'keys.ts') && /\$\{[^}]*[pP]refix[^}]*\}\{/.test(s.text));
+    expect(keyBuilders.map((s) => s.file)).toEqual([]);
+  });
+
+  it('the storage layer depends on no route, use case or feature module', () => {
+    const allowed = (to: string): boolean => to.startsWith(`storage${path.sep}`) || ['ports.ts', 'errors.ts', path.join('revoke', 'revocation-entries.ts'), path.join('auth', 'identity-key.ts')].includes(to);
+    const storage = edges.filter((e) => e.from.startsWith(`storage${path.sep}`) && !e.typeOnly);
+    expect(storage.length).toBeGreaterThan(10);
+    expect(storage.filter((e) => !allowed(e.to))).toEqual([]);
   });
 
   it('the client library agents import loads no server module', () => {
