@@ -67,6 +67,10 @@ export interface GatewayCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
+  /** Proxy mode: HTTPS_PROXY for clients that cannot be pointed at an endpoint. */
+  proxyUrl?: string;
+  /** Proxy mode: the gateway CA's certificate (PEM), for AWS_CA_BUNDLE / NODE_EXTRA_CA_CERTS. */
+  caBundle?: string;
 }
 
 /** The answer to a vend with `delivery: "gateway"`: no AWS credential at all. */

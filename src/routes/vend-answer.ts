@@ -27,7 +27,14 @@ export function vendAnswer(deps: AppDeps, req: Request, { session, tags, credent
       ...common,
       expiresAt: endsAt,
       sessionExpiresAt: endsAt,
-      gateway: { endpointUrl: gw.endpointUrl ?? '', accessKeyId, secretAccessKey: gatewaySecret(gw.key, accessKeyId), region: deps.config.aws.region },
+      gateway: {
+        endpointUrl: gw.endpointUrl ?? '',
+        accessKeyId,
+        secretAccessKey: gatewaySecret(gw.key, accessKeyId),
+        region: deps.config.aws.region,
+        // Proxy mode: HTTPS_PROXY and the CA the agent trusts for AWS hosts (its certificate; the key stays here).
+        ...(gw.proxy ? { proxyUrl: gw.proxy.url, caBundle: gw.proxy.caBundle } : {}),
+      },
     };
   }
   return {
