@@ -198,13 +198,21 @@ s3.put_object(Bucket='backend-data', Key='agent-out/boto.txt', Body=b'from boto3
 body = s3.get_object(Bucket='backend-data', Key='agent-out/boto.txt')['Body'].read().decode()
 keys = [o['Key'] for o in s3.list_objects_v2(Bucket='backend-data', Prefix='agent-out/boto')['Contents']]
 arn = s.client('sts').get_caller_identity()['Arn']
-print(json.dumps({'body': body, 'keys': keys, 'arn': arn, 'endpoint': s3.meta.endpoint_url}))
+# Plain HTTP through HTTP_PROXY: absolute-form requests (GET http://s3.amazonaws.com/...), served the same way.
+plain = s.client('s3', use_ssl=False)
+plain_body = plain.get_object(Bucket='backend-data', Key='agent-out/boto.txt')['Body'].read().decode()
+print(json.dumps({'body': body, 'keys': keys, 'arn': arn, 'endpoint': s3.meta.endpoint_url, 'plain': plain_body, 'plainEndpoint': plain.meta.endpoint_url}))
 `;
-    const out = await run(PYTHON, ['-c', script], proxyClientEnv(p, gw));
+    const before = p.stack.logs.length;
+    const out = await run(PYTHON, ['-c', script], proxyClientEnv(p, gw, { HTTP_PROXY: p.proxyUrl }));
     expect(out).toMatchObject({ code: 0 });
-    const r = JSON.parse(out.stdout) as { body: string; keys: string[]; arn: string; endpoint: string };
-    expect(r).toMatchObject({ body: 'from boto3', keys: ['agent-out/boto.txt'], arn: expect.stringMatching(/^arn:aws:sts::\d{12}:assumed-role\//) });
-    expect(r.endpoint).toMatch(/amazonaws\.com$/);
+    const r = JSON.parse(out.stdout) as { body: string; keys: string[]; arn: string; endpoint: string; plain: string; plainEndpoint: string };
+    expect(r).toMatchObject({ body: 'from boto3', keys: ['agent-out/boto.txt'], arn: expect.stringMatching(/^arn:aws:sts::\d{12}:assumed-role\//), plain: 'from boto3' });
+    expect(r.endpoint).toMatch(/^https:\/\/.*amazonaws\.com$/);
+    expect(r.plainEndpoint).toMatch(/^http:\/\/.*amazonaws\.com$/);
+    const modes = p.stack.logs.slice(before).filter((l) => l.event === 'gateway.connect').map((l) => String(l.destination));
+    expect(modes.some((d) => d.endsWith('.amazonaws.com:80'))).toBe(true);
+    expect(modes.some((d) => d.endsWith('.amazonaws.com:443'))).toBe(true);
   }, 60_000);
 
   it('a revocation in the middle of a multipart upload refuses the next part; nothing is assembled', async () => {
