@@ -309,6 +309,7 @@ function settleGateway(config: Config, env: NodeJS.ProcessEnv, baseDir: string):
     if (service && value && !endpoints[service]) endpoints[service] = value;
   }
   g.endpoints = endpoints;
+  if (g.proxy.enabled && !g.enabled) problems.push('gateway.proxy.enabled: proxy mode is part of the gateway; it needs gateway.enabled');
   problems.push(...settleProxy(g.proxy, baseDir));
   return problems;
 }

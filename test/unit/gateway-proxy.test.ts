@@ -100,6 +100,10 @@ describe('proxy config', () => {
     expect(c.gateway.proxy).toMatchObject({ caCertFile: '/etc/sts-vend/ca.pem', caKeyFile: '/etc/sts-vend/ca.key' });
   });
 
+  it('is part of the gateway: on without gateway.enabled is a problem', () => {
+    expect(problemsOf({ ...minimal, gateway: { proxy: { enabled: true, caCertFile: 'ca.pem', caKeyFile: 'ca.key' } } })).toEqual(['gateway.proxy.enabled: proxy mode is part of the gateway; it needs gateway.enabled']);
+  });
+
   it('refuses a malformed allow-list entry and out-of-range numbers', () => {
     const problems = problemsOf({ ...minimal, gateway: { proxy: { allow: ['https://x.com', 'ok.example.com:443'], certTtlSeconds: 10, maxCachedCerts: 0 } } });
     expect(problems).toEqual(
