@@ -75,16 +75,15 @@ export async function startGateway(deps: GatewayServerPorts, tls?: TlsMaterial):
     url,
     ...(ca ? { ca } : {}),
     close: async () => {
+      const drainMs = deps.config.server.drainSeconds * 1000;
+      // Tunnels left the listener's own connections when they were opened: they drain on their own.
+      const tunnels = proxy?.drain(drainMs);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        setTimeout(() => {
-          server.closeAllConnections();
-          // Tunnels left the listener's own connections when they were opened.
-          proxy?.closeAll();
-        }, deps.config.server.drainSeconds * 1000).unref();
+        setTimeout(() => server.closeAllConnections(), drainMs).unref();
       });
-      proxy?.closeAll();
+      await tunnels;
       // The last calls' records, queued for the next batch.
       await ctx.gw.store.flush().catch(() => undefined);
     },

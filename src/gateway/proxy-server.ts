@@ -21,12 +21,17 @@ export type CallHandler = (ctx: GatewayContext, req: IncomingMessage, res: Serve
 export interface AttachedProxy {
   /** Serves an absolute-form request (`GET http://host/...`) and answers true; false for an ordinary one. */
   serveAbsolute(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): boolean;
-  /** Ends every tunnel still open (the listener's close drains the rest). */
-  closeAll(): void;
+  /**
+   * Drains proxy mode: idle tunnels close now, calls in flight finish (their answers close the tunnel), and
+   * whatever is still open after `ms` is ended.
+   */
+  drain(ms: number): Promise<void>;
 }
 
 /** How long a CONNECT may take to become a TLS session (or a tunnel to connect). */
 const HANDSHAKE_MS = 30_000;
+/** Past the upstream's own idle limit (forward.ts, 5 minutes), so a slow AWS answer is never cut here first. */
+const IDLE_MS = 6 * 60_000;
 
 /** Adds proxy mode to the gateway listener: CONNECT handling and a TLS-terminated server behind it. */
 export function attachProxy(server: Server, base: GatewayContext, ca: ProxyCa, handle: CallHandler): AttachedProxy {
@@ -35,8 +40,24 @@ export function attachProxy(server: Server, base: GatewayContext, ca: ProxyCa, h
   const open = new Set<Duplex>();
   const ctxFor = (target: AwsHost): GatewayContext => ({ ...base, hosts: [target.serviceHost], proxy: target });
   // Requests inside terminated tunnels: plain HTTP once decrypted, each one the gateway call it always was.
-  const inner = http.createServer((req, res) => handle(contexts.get(req.socket)!, req, res, false));
-  inner.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(contexts.get(req.socket)!, req, res, true));
+  // The inner server never listens, so Node tracks none of its connections: which are busy is counted here.
+  let draining = false;
+  const busy = new Map<Duplex, number>();
+  const serveInner = (expectContinue: boolean) => (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (busy.get(socket) ?? 1) - 1;
+      busy.set(socket, left);
+      if (draining && left === 0) socket.destroy();
+    });
+    if (draining) res.setHeader('connection', 'close');
+    handle(contexts.get(socket)!, req, res, expectContinue);
+  };
+  const inner = http.createServer(serveInner(false));
+  inner.on('checkContinue', serveInner(true));
+  // A tunnel with nothing moving for this long is closed, as a keep-alive connection would be.
+  inner.timeout = IDLE_MS;
   const track = (s: Duplex): void => {
     open.add(s);
     s.once('close', () => open.delete(s));
@@ -86,7 +107,11 @@ export function attachProxy(server: Server, base: GatewayContext, ca: ProxyCa, h
       secure.destroy();
     });
     secure.once('secure', () => socket.setTimeout(0));
+    // The TLS session owns the TCP connection now; when it ends, so does the connection (and its tracking).
+    secure.once('close', () => socket.destroy());
     track(secure);
+    busy.set(secure, 0);
+    secure.once('close', () => busy.delete(secure));
     contexts.set(secure, ctxFor(target));
     inner.emit('connection', secure);
   }
@@ -120,11 +145,13 @@ export function attachProxy(server: Server, base: GatewayContext, ca: ProxyCa, h
       } catch {
         parsed = undefined;
       }
-      const aws = parsed && parsed.protocol === 'http:' && (parsed.port === '' || parsed.port === '80') && !parsed.username ? awsHost(parsed.hostname) : undefined;
+      const plain = parsed?.protocol === 'http:' && (parsed.port === '' || parsed.port === '80') && !parsed.username;
+      const aws = plain ? awsHost(parsed!.hostname) : undefined;
       if (!aws) {
         const destination = parsed?.host ?? url.slice(0, 100);
         note('refused', destination, { code: 'destination_not_allowed' });
-        refuseRequest(res, `${destination.slice(0, 100)} is not an AWS endpoint this gateway serves over plain HTTP; only AWS hosts are proxied (use CONNECT for gateway.proxy.allow)`);
+        const why = plain ? 'is not an AWS endpoint this gateway serves; only AWS hosts are proxied over plain HTTP (CONNECT reaches gateway.proxy.allow)' : 'is proxied only as http:// on port 80 (https goes through CONNECT)';
+        refuseRequest(res, `${destination.slice(0, 100)} ${why}`);
         return true;
       }
       note('terminated', `${aws.host}:80`, { service: aws.service });
@@ -134,7 +161,11 @@ export function attachProxy(server: Server, base: GatewayContext, ca: ProxyCa, h
       handle(ctxFor(aws), req, res, expectContinue);
       return true;
     },
-    closeAll() {
+    async drain(ms) {
+      draining = true;
+      for (const [socket, calls] of busy) if (calls === 0) socket.destroy();
+      const deadline = Date.now() + ms;
+      while (open.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       for (const s of open) s.destroy();
     },
   };

@@ -277,3 +277,22 @@ describe('the CA key', () => {
     }
   });
 });
+
+describe('closing the gateway', () => {
+  it('closes idle TLS tunnels at once, ends an open tunnel at the drain deadline, and finishes', async () => {
+    const q = await startProxyStack({ allow: [`127.0.0.1:${echoPort}`], stack: { configure: (raw) => void ((raw.server as Record<string, unknown>).drainSeconds = 2) } });
+    const closed: string[] = [];
+    try {
+      const idle = await connect(q.proxyUrl, 's3.amazonaws.com:443');
+      const secure = await tlsThrough(idle.socket, readFileSync(q.caFile, 'utf8'), 's3.amazonaws.com');
+      secure.on('error', () => undefined).once('close', () => closed.push('idle TLS tunnel'));
+      const tunnel = await connect(q.proxyUrl, `127.0.0.1:${echoPort}`);
+      tunnel.socket.on('error', () => undefined).once('close', () => closed.push('allow-listed tunnel'));
+      await q.stack.gateway!.close();
+      await waitFor('both closed', async () => closed.length, (n) => n === 2, 10_000);
+    } finally {
+      await q.stop();
+    }
+    expect(closed).toEqual(['idle TLS tunnel', 'allow-listed tunnel']);
+  }, 60_000);
+});
