@@ -23,7 +23,7 @@ const LEVELS = [
 ] as const;
 const ROUNDS = 3;
 const UPLOAD_BYTES = 50 * 1024 * 1024;
-const UPLOAD_ROUNDS = 3;
+const UPLOAD_ROUNDS = 5;
 const OBJECT = { Bucket: 'backend-data', Key: 'reports/2026/q3.csv' };
 const BODY = { template: 's3-write-prefix', parameters: { bucket: 'backend-data', prefix: 'agent-out/' } };
 const MODES = ['direct', 'endpoint', 'proxy'] as const;
