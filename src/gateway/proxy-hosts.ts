@@ -28,6 +28,8 @@ const GLOBAL: Record<string, string> = {
   'iam.amazonaws.com.cn': 'iam',
   's3.amazonaws.com': 's3',
   's3-external-1.amazonaws.com': 's3',
+  // SQS's legacy name in us-east-1, which older SDKs still use.
+  'queue.amazonaws.com': 'sqs',
 };
 const SUFFIX = /\.amazonaws\.com(\.cn)?$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -25,6 +25,8 @@ describe('AWS hosts', () => {
     ['sts.amazonaws.com', { service: 'sts' }],
     ['sts.us-east-2.amazonaws.com', { service: 'sts', region: 'us-east-2' }],
     ['iam.amazonaws.com', { service: 'iam' }],
+    ['queue.amazonaws.com', { service: 'sqs' }],
+    ['sqs.eu-west-1.amazonaws.com', { service: 'sqs', region: 'eu-west-1' }],
     ['dynamodb.us-east-1.amazonaws.com', { service: 'dynamodb', region: 'us-east-1' }],
     ['api.ecr.eu-central-1.amazonaws.com', { service: 'ecr', region: 'eu-central-1' }],
     ['LOGS.US-EAST-1.AMAZONAWS.COM', { service: 'logs', region: 'us-east-1', host: 'logs.us-east-1.amazonaws.com' }],
