@@ -5,6 +5,7 @@
  * fails on them.
  */
 import type { GatewayLevel } from './gateway-overhead';
+import type { ProxyBench } from './gateway-proxy';
 import type { RevokeResult } from './kill-switch';
 import type { RedisMemory } from './redis-cost';
 import type { RoundTrips } from './redis-round-trips';
@@ -13,7 +14,7 @@ import type { VerifyResult } from './token-verify';
 import type { LevelResult, VendOverhead } from './vend-overhead';
 
 /** The sections of a run, in the order they run; `--only` picks some. */
-export const SECTIONS = ['tokens', 'vend', 'realistic', 'refresh', 'gateway', 'kill-switch', 'round-trips', 'memory'] as const;
+export const SECTIONS = ['tokens', 'vend', 'realistic', 'refresh', 'gateway', 'gateway-proxy', 'kill-switch', 'round-trips', 'memory'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** What one run measured; a section left out (`--only`) is absent. */
@@ -27,6 +28,7 @@ export interface Results {
   roundTrips?: RoundTrips;
   tokens?: VerifyResult[];
   gateway?: GatewayLevel[];
+  gatewayProxy?: ProxyBench;
 }
 
 /** How the run was made, beside the machine. */
@@ -185,6 +187,16 @@ function otherFigures(r: Results): Figure[] {
   ];
 }
 
+/** Proxy mode: a 50 MB upload through the gateway, each mode against direct. */
+function proxyFigures(p: ProxyBench | undefined): Figure[] {
+  return (['endpoint', 'proxy'] as const).map((mode) => ({
+    measure: `gateway ${mode} mode: 50 MB PutObject throughput / direct`,
+    measured: p ? `${fmt(p.upload.ratio[mode], 2)} (${fmt(p.upload.mbPerSecond[mode], 0)} vs ${fmt(p.upload.mbPerSecond.direct, 0)} MB/s)` : '-',
+    target: '>= 0.8',
+    met: withTarget(p && p.upload.ratio[mode] >= 0.8),
+  }));
+}
+
 /** Every headline figure in the order the README shows them. */
 export function figures(r: Results, info: Pick<RunInfo, 'stsLatencyMs'>): Figure[] {
   return [
@@ -194,5 +206,6 @@ export function figures(r: Results, info: Pick<RunInfo, 'stsLatencyMs'>): Figure
     ...redisFigures(r),
     ...killSwitchFigures(r.killSwitch),
     ...otherFigures(r),
+    ...proxyFigures(r.gatewayProxy),
   ];
 }

@@ -91,7 +91,7 @@ export function renderTable(r: Results, machine: Machine, info: RunInfo): string
     vendTables(r.realistic, out);
   }
   if (r.refresh) {
-    out.push('', `7. Refresh cost: GET /v1/credentials/{id} on a replica at concurrency ${r.refresh.concurrency}, over ${r.refresh.sessions} container sessions;`);
+    out.push('', `8. Refresh cost: GET /v1/credentials/{id} on a replica at concurrency ${r.refresh.concurrency}, over ${r.refresh.sessions} container sessions;`);
     out.push('   re-issued = its first refresh of each (kill-switch checkpoint + AssumeRole), cached = later ones (checkpoint + in-process credential)');
     refreshTable(r.refresh, out);
   }
@@ -160,6 +160,28 @@ export function renderTable(r: Results, machine: Machine, info: RunInfo): string
         ]),
       ),
     );
+  }
+  if (r.gatewayProxy) {
+    out.push('', '7. Gateway proxy mode: S3 GetObject (JS SDK v3) direct, through the gateway as AWS_ENDPOINT_URL, and through it as HTTPS proxy (CONNECT, TLS to the AWS host name)');
+    out.push(
+      table(
+        ['concurrency', 'direct p50', 'endpoint p50', 'proxy p50', 'proxy p99', '+p50 vs direct', '+p50 vs endpoint', 'CPU ms/call endpoint', 'CPU ms/call proxy', 'errors'],
+        r.gatewayProxy.levels.map((l) => [
+          String(l.concurrency),
+          f(l.results.direct.p50Ms, 2),
+          f(l.results.endpoint.p50Ms, 2),
+          f(l.results.proxy.p50Ms, 2),
+          f(l.results.proxy.p99Ms, 2),
+          f(l.addedP50Ms.vsDirect, 2),
+          f(l.addedP50Ms.vsEndpoint, 2),
+          f(l.serviceCpuMsPerCall.endpoint - l.serviceCpuMsPerCall.direct, 3),
+          f(l.serviceCpuMsPerCall.proxy - l.serviceCpuMsPerCall.direct, 3),
+          String(l.results.direct.errors + l.results.endpoint.errors + l.results.proxy.errors),
+        ]),
+      ),
+    );
+    const up = r.gatewayProxy.upload;
+    out.push(`   50 MB PutObject: direct ${f(up.mbPerSecond.direct, 0)} MB/s, endpoint mode ${f(up.mbPerSecond.endpoint, 0)} MB/s (${f(up.ratio.endpoint, 2)} of direct), proxy mode ${f(up.mbPerSecond.proxy, 0)} MB/s (${f(up.ratio.proxy, 2)}); errors ${up.errors}`);
   }
   out.push('', 'Figures and targets (a benchmark: reported, never enforced; "-" = section not run)');
   const met = (m: boolean | null): string => (m === null ? '' : m ? 'yes' : 'NO');

@@ -21,6 +21,7 @@ import { startDevIssuer, type DevIssuer } from '../src/dev/dev-issuer';
 import { loadLocalAwsState } from '../src/dev/local-aws';
 import { startIamProxy, type IamProxy } from './iam-proxy';
 import { measureGatewayOverhead } from './gateway-overhead';
+import { measureGatewayProxy } from './gateway-proxy';
 import { measureKillSwitch } from './kill-switch';
 import { keepAliveAgent, request } from './load';
 import { exitedChildren, freePort, installCleanup, nodeArgs, ROOT, startChild, startRedisServer, startService, stopAll, tempDir, waitFor } from './processes';
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
       }
     }
     if (run('refresh')) {
-      log('7. refresh cost (container endpoint on a replica: re-issued, then cached)');
+      log('8. refresh cost (container endpoint on a replica: re-issued, then cached)');
       const sizes = { sessions: Math.round(REFRESH_SIZES.sessions * factor), cached: Math.round(REFRESH_SIZES.cached * factor) };
       const replicaTarget = { ...target, logFile: path.join(logDir, 'service-replica.log') };
       results.refresh = await measureRefreshCost({ serviceUrl: service.url, service: replicaTarget, issuer, pids: { emulator: emulator.pid, redis: redis.child.proc.pid! } }, log, sizes);
@@ -142,6 +143,10 @@ async function main(): Promise<void> {
     if (run('gateway')) {
       log('6. gateway overhead (S3 GetObject through the gateway vs direct)');
       results.gateway = await measureGatewayOverhead({ serviceUrl: service.url, gatewayUrl: service.gatewayUrl, awsUrl, issuer, pids }, log);
+    }
+    if (run('gateway-proxy')) {
+      log('7. gateway proxy mode (GetObject direct, endpoint mode, proxy mode; 50 MB upload throughput)');
+      results.gatewayProxy = await measureGatewayProxy({ serviceUrl: service.url, gatewayUrl: service.gatewayUrl, awsUrl, issuer, pids }, log);
     }
     if (run('kill-switch')) {
       log('3. kill switch at scale');
