@@ -129,7 +129,7 @@ export function renderTable(r: Results, machine: Machine): string {
   out.push('', '4. Redis cost');
   const b = r.redisMemory.breakdown;
   out.push(`  memory per live session: ${f(r.redisMemory.bytesPerSession, 0)} bytes (used_memory delta over ${r.redisMemory.sessions} sessions, ${r.redisMemory.developers} developers, ${r.redisMemory.roles} roles)`);
-  out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + registries ${f(b.registries, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
+  out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + catalogues ${f(b.catalogues, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
   out.push(`  commands per vend:       ${f(r.vend.redisCommandsPerVend, 2)} (INFO commandstats over ${r.vend.vendsCounted} vends, script-internal commands included: ${byName})`);
   out.push(`  round trips per vend:    ${f(r.roundTrips.roundTripsPerVend, 2)} (counted at a relay over ${r.roundTrips.vends} sequential vends; design: blockFor, reserve, createPending, markLive = 4)`);
   out.push('', '5. Token verification (createTokenVerifier, JWKS cached after the first fetch), one event loop');

@@ -64,7 +64,7 @@ export async function recordIssued(deps: IssuePorts, session: SessionRecord, c: 
   const sessionEnd = session.sessionEndsAt ? Date.parse(session.sessionEndsAt) : 0;
   const expiresAt = new Date(Math.max(sessionEnd, c.expiration.getTime()));
   const state = await storeCall(deps, 'markLive', () =>
-    deps.sessions.markLive(session.id, { accessKeyId: c.accessKeyId, assumedRoleArn: c.assumedRoleArn, issuedAt, expiresAt, packedPolicySize: c.packedPolicySize }),
+    deps.sessions.markLive(session.id, { accessKeyId: c.accessKeyId, assumedRoleArn: c.assumedRoleArn, issuedAt, expiresAt, packedPolicySize: c.packedPolicySize }, session),
   );
   if (state === null) {
     throw new ApiError(503, 'store_unavailable', 'the session record was lost; no credentials were issued', { retryAfter: 2, expose: true });

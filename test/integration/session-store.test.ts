@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { bucketOf } from '../../src/storage/keys';
 import { createRedis } from '../../src/storage/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
@@ -125,29 +126,37 @@ describe('session records', () => {
 
   it('writes exactly the documented keys and record fields, nothing secret', async () => {
     const { store, prefix } = setup();
+    // The template's first session records its role in the template-roles hash, and its own; later ones leave it out.
+    const first = record();
+    await store.createPending(first);
     const rec = record();
     await store.createPending(rec);
-    await store.markLive(rec.id, live(rec));
+    await store.markLive(rec.id, live(rec), rec);
     const got = await store.get(rec.id);
     expect(Object.keys(got!).sort()).toEqual(
       ['accessKeyId', 'accessType', 'assumedRoleArn', 'createdAt', 'developer', 'developerClaim', 'expiresAt', 'id', 'issuedAt', 'issuer', 'owner', 'packedPolicySize',
         'parameters', 'project', 'roleArn', 'roleSessionName', 'sourceIdentity', 'state', 'subject', 'template'].sort(),
     );
+    expect(await store.get(first.id)).toEqual(first);
     expect(await keysOf(prefix)).toEqual(
       [
+        `${prefix}{s:${first.id}}`,
         `${prefix}{s:${rec.id}}`,
         `${prefix}{d:alice@example.com}`,
-        `${prefix}{p:backend-api}`,
-        `${prefix}{t:s3-read-prefix}`,
-        `${prefix}{r:arn:aws:iam::111122223333:role/agent-s3}`,
-        `${prefix}{c:d}`,
-        `${prefix}{c:r}`,
+        `${prefix}{C:${bucketOf('alice@example.com')}}`,
+        `${prefix}{C:r}`,
+        `${prefix}{T}`,
       ].sort(),
     );
+    expect(await redis.hgetall(`${prefix}{T}`)).toEqual({ 's3-read-prefix': rec.roleArn });
+    const b36 = (ms: number): string => ms.toString(36);
     const raw = (await redis.get(`${prefix}{s:${rec.id}}`))!;
-    const [head, body] = raw.split('\n').map((part) => JSON.parse(part) as unknown[]);
-    expect(head).toEqual(['l', T0 + 901_000, T0 + 400, 'ASIAEXAMPLE000000001', 7]);
-    expect(body).toEqual(['corp', 'user-123', 'alice@example.com', 'backend-api', 'AI', 's3-read-prefix', rec.roleArn, rec.roleSessionName, null, T0, rec.parameters]);
+    expect(raw.split('\n')).toEqual([
+      'l', b36(T0 + 901_000), b36(T0 + 400), 'ASIAEXAMPLE000000001', '7', '', '', '', '',
+      b36(T0), 'alice@example.com', 'backend-api', 's3-read-prefix', 'corp', 'AI', JSON.stringify(rec.parameters), '{"s":"user-123"}',
+    ]);
+    const firstRaw = (await redis.get(`${prefix}{s:${first.id}}`))!;
+    expect(firstRaw.split('\n').slice(-1)).toEqual([JSON.stringify({ s: 'user-123', r: first.roleArn })]);
     // No secret-looking value: no 40-character secret key, no session token, no JWT.
     expect(raw).not.toMatch(/[A-Za-z0-9/+=]{40}|FwoGZXIvYXdz|IQoJb3JpZ2lu|eyJ[A-Za-z0-9_-]+\./);
   });
