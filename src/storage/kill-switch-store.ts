@@ -92,9 +92,18 @@ export class KillSwitchStore {
 
   /** Vend checkpoint, one round trip (HMGET): the active block ending last among those covering the scope. */
   async blockFor(scope: { developer: string; project: string; template: string }): Promise<ActiveBlock | null> {
-    const fields = scopeFields('b:', scope);
-    const raws = await this.run(() => this.redis.hmget(this.keys.killSwitch, ...fields));
-    return latestBlock(fields, raws, this.nowMs());
+    const [raws] = await this.run(() => sendTogether(this.redis, [this.blockCommand(scope)]));
+    return this.blockOf(scope, raws);
+  }
+
+  /** The command of a vend checkpoint, for a caller that sends it with its own (see blockOf). */
+  blockCommand(scope: { developer: string; project: string; template: string }): BatchCommand {
+    return ['hmget', this.keys.killSwitch, ...scopeFields('b:', scope)];
+  }
+
+  /** The verdict of blockCommand's reply. */
+  blockOf(scope: { developer: string; project: string; template: string }, reply: unknown): ActiveBlock | null {
+    return latestBlock(scopeFields('b:', scope), reply as Array<string | null>, this.nowMs());
   }
 
   /**

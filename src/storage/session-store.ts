@@ -111,19 +111,22 @@ export class SessionStore {
    * A vend's first round trip: the reservation (as reserve) and the pending record with its index entries (as
    * createPending), sent together. Refused, nothing of it is left: the record written beside the refusal is
    * deleted (a second round trip, on that path only; until then no index names it). Once this resolves ok,
-   * every listing and revocation that starts afterwards finds the session.
+   * every listing and revocation that starts afterwards finds the session. `alongside`: other stores' commands
+   * for the same round trip (one pipeline on a single Redis), their replies answered in order.
    */
-  async open(rec: SessionRecord, limits: Limits): Promise<Reservation> {
+  async open(rec: SessionRecord, limits: Limits, alongside: BatchCommand[] = []): Promise<{ reservation: Reservation; alongside: unknown[] }> {
     const now = this.nowMs();
     const reserve = this.reserveCommand({ developer: rec.developer, sessionId: rec.id, expiresAt: new Date(rec.expiresAt), ...limits }, now);
-    const replies = await this.run(() => sendTogether(this.redis, [reserve, ...this.recordCommands(rec)]));
+    const own = [reserve, ...this.recordCommands(rec)];
+    const replies = await this.run(() => sendTogether(this.redis, [...own, ...alongside]));
+    const others = replies.slice(own.length);
     const reservation = this.reservation(replies[0] as [string, string?], now);
     if (!reservation.ok) {
       if (replies[1] === 'OK') await this.run(() => this.redis.del(this.keys.record(rec.id)));
-      return reservation;
+      return { reservation, alongside: others };
     }
-    this.created(rec, replies.slice(1));
-    return reservation;
+    this.created(rec, replies.slice(1, own.length));
+    return { reservation, alongside: others };
   }
 
   /** The reservation script's command (keys sharing the developer's hash tag). */
@@ -172,6 +175,16 @@ export class SessionStore {
    * track).
    */
   async markLive(id: string, f: IssuedDetails, session?: Pick<SessionRecord, 'roleArn' | 'roleSessionName'>): Promise<SessionState | null> {
+    return (await this.markLiveWith(id, f, session, [])).state;
+  }
+
+  /** markLive, with other stores' commands sent in the same round trip (their replies answered in order). */
+  async markLiveWith(
+    id: string,
+    f: IssuedDetails,
+    session: Pick<SessionRecord, 'roleArn' | 'roleSessionName'> | undefined,
+    alongside: BatchCommand[],
+  ): Promise<{ state: SessionState | null; alongside: unknown[] }> {
     const key = this.keys.record(id);
     const now = this.nowMs();
     const expiry = f.expiresAt.getTime();
@@ -179,13 +192,13 @@ export class SessionStore {
     // Given the session, an assumed-role ARN that is the derived one is left out of the record.
     const derived = session !== undefined && f.assumedRoleArn === assumedRoleArnOf(session.roleArn, session.roleSessionName);
     const args = [expiry, f.issuedAt.getTime(), f.accessKeyId, f.packedPolicySize, derived ? '' : f.assumedRoleArn, ttl];
-    const reply = await this.run(() => this.scripts.svMarkLive(key, ...args));
-    if (!reply) return null;
-    const [code, previous, developer] = reply;
+    const [reply, ...others] = await this.run(() => sendTogether(this.redis, [['svMarkLive', key, ...args], ...alongside]));
+    if (!reply) return { state: null, alongside: others };
+    const [code, previous, developer] = reply as [string, string, string];
     if (code === STATE_CODE.live && expiry > Number(previous) + INDEX_SLACK_MS) {
       await this.run(() => this.scripts.svRegister(this.keys.developer(developer), id, expiry, now, ttl));
     }
-    return STATE_OF[code] ?? null;
+    return { state: STATE_OF[code] ?? null, alongside: others };
   }
 
   /**

@@ -133,22 +133,22 @@ async function vend(deps: VendPorts, identity: Identity, req: VendRequest, opts:
     ...(sessionEndsAt && gateway ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, delivery: 'gateway' as const } : {}),
   };
   const scope = { developer: identity.developer, project, template: template.name };
-  const blockFor = (): Promise<ActiveBlock | null> => storeCall(deps, 'blockFor', () => deps.killSwitch.blockFor(scope));
+  const checkBlock = deps.killSwitch.blockCommand(scope);
 
   // Round trip 1: reserve a slot and record the session as pending (the intent is durable before AWS is asked,
   // or nothing is issued), with a first look at the blocks beside them. That look spares STS a vend an operator
   // already blocked; it is not the one the race guarantee rests on (on a Cluster it may be answered before the
   // record is written).
-  const [reservation, early] = await Promise.all([
-    storeCall(deps, 'open', () => deps.sessions.open(session, { vendsPerMinute: limits.vendsPerMinute ?? 0, liveSessions: limits.liveSessionsPerDeveloper ?? 0 })),
-    blockFor(),
-  ]);
+  const limited = { vendsPerMinute: limits.vendsPerMinute ?? 0, liveSessions: limits.liveSessionsPerDeveloper ?? 0 };
+  const opened = await storeCall(deps, 'open', () => deps.sessions.open(session, limited, [checkBlock]));
+  const { reservation } = opened;
   if (!reservation.ok) {
     const message = reservation.reason === 'rate' ? 'too many vends per minute for this developer' : 'too many live sessions for this developer';
     throw new ApiError(429, reservation.reason === 'rate' ? 'rate_limited' : 'too_many_sessions', message, {
       retryAfter: reservation.retryAfterSeconds,
     });
   }
+  const early = deps.killSwitch.blockOf(scope, opened.alongside[0]);
   if (early) return refuseBlocked(deps, id, early);
 
   let credentials: IssuedCredentials;
@@ -163,7 +163,9 @@ async function vend(deps: VendPorts, identity: Identity, req: VendRequest, opts:
   // it (and marks it revoked, which markLive reports, or denies it in AWS) or wrote its block before this check
   // reads it. Credentials issued here but refused are never handed out. If either write or read fails, nothing
   // is returned: the pending record already lets the kill switch find the session.
-  const [issuedAt, block] = await Promise.all([recordIssued(deps, session, credentials), blockFor()]);
+  const recorded = await recordIssued(deps, session, credentials, [checkBlock]);
+  const issuedAt = recorded.issuedAt;
+  const block = deps.killSwitch.blockOf(scope, recorded.alongside[0]);
   if (block) return refuseBlocked(deps, id, block, { issued: true });
   if (container || gateway) deps.credentialCache.set(id, credentials, session);
   return {
