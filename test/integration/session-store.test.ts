@@ -174,6 +174,52 @@ describe('session records', () => {
   });
 });
 
+describe('sessions recorded by the previous version (an upgrade with live sessions in Redis)', () => {
+  /** What the previous version wrote for a session: the record as two JSON arrays, the developer index, its catalogues. */
+  async function writeLegacy(prefix: string, rec: SessionRecord, head: unknown[]): Promise<void> {
+    const body = ['corp', rec.subject, rec.developer, rec.project, rec.accessType, rec.template, rec.roleArn, rec.roleSessionName, null, T0, rec.parameters];
+    const expiry = Date.parse(rec.expiresAt);
+    await redis.set(`${prefix}{s:${rec.id}}`, `${JSON.stringify(head)}\n${JSON.stringify(body)}`, 'PX', 3_600_000);
+    await redis.zadd(`${prefix}{d:${rec.developer}}`, expiry, rec.id);
+    await redis.zadd(`${prefix}{c:d}`, expiry + 300_000, rec.developer);
+    await redis.zadd(`${prefix}{c:r}`, expiry + 300_000, rec.roleArn);
+  }
+
+  it('reads, lists and revokes them, and marks a pending one live, in the format they were written in', async () => {
+    const { store, prefix } = setup();
+    const old = record({ developer: 'olga@example.com', roleSessionName: 'olga@example.com.legacy01', roleArn: 'arn:aws:iam::111122223333:role/old-role' });
+    await writeLegacy(prefix, old, ['l', T0 + 901_000, T0 + 400, 'ASIAEXAMPLE000000009', 7]);
+    const pending = record({ developer: 'olga@example.com' });
+    await writeLegacy(prefix, pending, ['p', T0 + 900_000]);
+    const fresh = record({ developer: 'nina@example.com' });
+    await store.createPending(fresh);
+
+    expect(await store.get(old.id)).toEqual({
+      ...old,
+      state: 'live',
+      expiresAt: new Date(T0 + 901_000).toISOString(),
+      issuedAt: new Date(T0 + 400).toISOString(),
+      accessKeyId: 'ASIAEXAMPLE000000009',
+      packedPolicySize: 7,
+      assumedRoleArn: `arn:aws:sts::111122223333:assumed-role/old-role/${old.roleSessionName}`,
+    });
+    // Every listing and group revocation starts from the catalogues, which still name the old version's ones.
+    expect(await store.activeValues('developer')).toEqual(['nina@example.com', 'olga@example.com']);
+    expect(await store.activeValues('role')).toEqual([fresh.roleArn, old.roleArn].sort());
+    expect((await store.list({ project: 'backend-api' })).sessions.map((s) => s.id).sort()).toEqual([old.id, pending.id, fresh.id].sort());
+    expect((await store.idsBy('role', old.roleArn)).sort()).toEqual([old.id]);
+
+    expect(await store.markLive(pending.id, live(pending), pending)).toBe('live');
+    const raw = (await redis.get(`${prefix}{s:${pending.id}}`))!;
+    expect(raw.startsWith('["l",')).toBe(true);
+    expect(await store.get(pending.id)).toMatchObject({ state: 'live', accessKeyId: 'ASIAEXAMPLE000000001', issuedAt: new Date(T0 + 400).toISOString() });
+
+    expect(await store.markRevoked([old.id, pending.id], { revokedAt: new Date(T0 + 1000), revocationId: 'rv-old' })).toEqual([old.id, pending.id]);
+    expect(await store.get(old.id)).toMatchObject({ state: 'revoked', revocationId: 'rv-old', revokedAt: new Date(T0 + 1000).toISOString() });
+    expect(await store.idsBy('developer', 'olga@example.com')).toEqual([]);
+  });
+});
+
 describe('state changes', () => {
   it('markFailed frees the slot, keeps the record briefly with its failure', async () => {
     const { store, prefix } = setup();
