@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { DEVELOPER_BUCKETS, type SessionKeys } from './keys';
-import { decodeRecord, type RoleOf, type SessionRecord, type SessionState } from './session-record';
+import { decodeRecord, isLegacy, LINE, stateOf, type RoleOf, type SessionRecord, type SessionState } from './session-record';
 import { perKey, sendTogether, type BatchCommand } from './redis-client';
 
 /**
@@ -81,12 +81,31 @@ export function matches(rec: SessionRecord, filter: SessionFilter): boolean {
   );
 }
 
-/** Every indexed session of these developers after `after`, in order, with its record (null if gone). */
+/**
+ * Whether a stored record matches, read off its lines: a listing or revocation filtered on a project or
+ * template reads every active developer's records, and most of them do not match, so only those that do are
+ * decoded. Records of the previous format are decoded to tell.
+ */
+export function storedMatches(id: string, raw: string, filter: SessionFilter, roleOf: RoleOf): boolean {
+  if (isLegacy(raw)) return matches(decodeRecord(id, raw, roleOf), filter);
+  const f = raw.split('\n', LINE.extra + 1);
+  const state = stateOf(raw);
+  if (filter.state === undefined ? !ACTIVE.has(state) : state !== filter.state) return false;
+  if (filter.developer !== undefined && f[LINE.developer] !== filter.developer) return false;
+  if (filter.project !== undefined && f[LINE.project] !== filter.project) return false;
+  if (filter.template !== undefined && f[LINE.template] !== filter.template) return false;
+  return filter.role === undefined || decodeRecord(id, raw, roleOf).roleArn === filter.role;
+}
+
+/**
+ * Every indexed session of these developers after `after`, in order, with its stored record (null if gone), a
+ * chunk of them (one read) at a time.
+ */
 export async function* walk(
   ctx: QueryContext,
   developers: string[],
   after: Position | null,
-): AsyncGenerator<Position & { record: SessionRecord | null }> {
+): AsyncGenerator<Array<Position & { raw: string | null }>> {
   let start = 0;
   if (after) while (start < developers.length && developers[start]! < after.developer) start++;
   for (let i = start; i < developers.length; i += DEVELOPER_CHUNK) {
@@ -101,11 +120,7 @@ export async function* walk(
     for (let k = 0; k < positions.length; k += RECORD_CHUNK) {
       const slice = positions.slice(k, k + RECORD_CHUNK);
       const raws = await getRaw(ctx.redis, slice.map((p) => ctx.keys.record(p.id)));
-      for (let n = 0; n < slice.length; n++) {
-        const p = slice[n]!;
-        const raw = raws[n];
-        yield { ...p, record: typeof raw === 'string' ? decodeRecord(p.id, raw, ctx.roleOf) : null };
-      }
+      yield slice.map((p, n) => ({ ...p, raw: typeof raws[n] === 'string' ? (raws[n] as string) : null }));
     }
   }
 }

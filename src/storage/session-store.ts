@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { bucketOf, checkId, sessionKeys, type Dimension, type SessionKeys } from './keys';
-import { assumedRoleArnOf, decodeRecord, encodePending, LINE, STATE_CODE, type SessionRecord, type SessionState } from './session-record';
+import { assumedRoleArnOf, decodeRecord, encodePending, isLegacy, LINE, STATE_CODE, type SessionRecord, type SessionState } from './session-record';
 import { perKey, sendTogether, storeRunner, type BatchCommand, type StoreRunner } from './redis-client';
 import { defineScripts, type SessionScripts } from './session-scripts';
 import { templateRolesFor, type TemplateRoles } from './template-roles';
@@ -10,7 +10,7 @@ import {
   decodeCursor,
   encodeCursor,
   getRaw,
-  matches,
+  storedMatches,
   unexpired,
   walk,
   type QueryContext,
@@ -50,7 +50,8 @@ const WINDOW_MS = 60_000;
 // planned one; the developer index is rewritten (one more round trip) only when it is later by more than this.
 const INDEX_SLACK_MS = 1000;
 const FINISHED = new Set(['f', 'r', 'e']);
-const LINE_TEMPLATE = LINE.template;
+/** The template of a stored record, for its role (none for the previous format, which stores the role). */
+const templateOf = (raw: string): string[] => (isLegacy(raw) ? [] : [raw.split('\n', LINE.template + 1)[LINE.template] ?? '']);
 const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([s, c]) => [c, s as SessionState]));
 
 /**
@@ -235,9 +236,15 @@ export class SessionStore {
    * template whose role this process does not know yet costs one more round trip, once.
    */
   async decodeAll(ids: string[], raws: Array<string | null>): Promise<Array<SessionRecord | null>> {
-    const templates = raws.flatMap((raw) => (raw === null || raw.startsWith('[') ? [] : [raw.split('\n', LINE_TEMPLATE + 1)[LINE_TEMPLATE]!]));
-    await this.run(() => this.roles.ensure(templates));
+    await this.run(() => this.roles.ensure(raws.flatMap((raw) => (raw === null ? [] : templateOf(raw)))));
     return raws.map((raw, i) => (raw === null ? null : decodeRecord(ids[i]!, raw, this.roles.roleOf)));
+  }
+
+  /** Loads the template roles if a template of these records is not known yet (one round trip, rarely). */
+  private async knowRolesOf(chunk: Array<{ raw: string | null }>): Promise<void> {
+    const unknown = new Set<string>();
+    for (const { raw } of chunk) for (const t of raw === null ? [] : templateOf(raw)) if (this.roles.roleOf(t) === undefined) unknown.add(t);
+    if (unknown.size > 0) await this.roles.ensure(unknown);
   }
 
   /**
@@ -251,8 +258,9 @@ export class SessionStore {
       if (dimension === 'developer') return (await unexpired(ctx, [this.keys.developer(value)]))[0] ?? [];
       const filter: SessionFilter = { [dimension]: value };
       const ids: string[] = [];
-      for await (const { id, record } of walk(ctx, await candidateDevelopers(ctx, filter), null)) {
-        if (record && matches(record, filter)) ids.push(id);
+      for await (const chunk of walk(ctx, await candidateDevelopers(ctx, filter), null)) {
+        await this.knowRolesOf(chunk);
+        for (const { id, raw } of chunk) if (raw !== null && storedMatches(id, raw, filter, ctx.roleOf)) ids.push(id);
       }
       return ids;
     });
@@ -271,9 +279,12 @@ export class SessionStore {
       const ctx = this.context();
       const sessions: SessionRecord[] = [];
       let visited = 0;
-      for await (const { developer, id, record } of walk(ctx, await candidateDevelopers(ctx, filter), after)) {
-        if (record && matches(record, filter)) sessions.push(record);
-        if (sessions.length >= size || ++visited >= budget) return { sessions, cursor: encodeCursor({ developer, id }) };
+      for await (const chunk of walk(ctx, await candidateDevelopers(ctx, filter), after)) {
+        await this.knowRolesOf(chunk);
+        for (const { developer, id, raw } of chunk) {
+          if (raw !== null && storedMatches(id, raw, filter, ctx.roleOf)) sessions.push(decodeRecord(id, raw, ctx.roleOf));
+          if (sessions.length >= size || ++visited >= budget) return { sessions, cursor: encodeCursor({ developer, id }) };
+        }
       }
       return { sessions, cursor: null };
     });

@@ -13,6 +13,8 @@ import { defineScripts } from './session-scripts';
  */
 export class TemplateRoles {
   private readonly roles = new Map<string, string>();
+  /** Templates a reload did not find, and when. */
+  private readonly missing = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -35,16 +37,21 @@ export class TemplateRoles {
     for (let i = 0; i + 1 < pairs.length; i += 2) this.roles.set(String(pairs[i]), String(pairs[i + 1]));
   }
 
-  /** Reloads the copy when it lacks one of these templates (one round trip, then never again for them). */
+  /**
+   * Reloads the copy when it lacks one of these templates (one round trip, then not again for them). A template
+   * still missing is looked for again only after RETRY_MS: records that derive their role always name a template
+   * recorded before them, so a miss means a record that stores its role, or the previous format.
+   */
   async ensure(templates: Iterable<string>): Promise<void> {
-    for (const t of templates) {
-      if (!this.roles.has(t)) {
-        this.absorb(await this.redis.hgetall(this.keys.templateRoles));
-        return;
-      }
-    }
+    const now = Date.now();
+    const wanted = [...templates].filter((t) => !this.roles.has(t) && now - (this.missing.get(t) ?? -Infinity) >= RETRY_MS);
+    if (wanted.length === 0) return;
+    this.absorb(await this.redis.hgetall(this.keys.templateRoles));
+    for (const t of wanted) if (!this.roles.has(t)) this.missing.set(t, now);
   }
 }
+
+const RETRY_MS = 10_000;
 
 const shared = new WeakMap<object, Map<string, TemplateRoles>>();
 
