@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppDeps, GatewayDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
+import type { ConfigPort, GatewayDeps, SessionsPort, TemplatesPort } from '../ports';
 import type { SessionRecord } from '../storage/session-record';
 import { StoreUnavailableError } from '../storage/redis-client';
 import { GatewayRefusal, writeRefusal } from './aws-errors';
@@ -19,13 +19,16 @@ import { identify, type CallTarget } from './operations';
 import { flatHeaders, readBounded, s3Target, virtualBucket } from './request-parts';
 import { checkRules } from './rules';
 import { REGION, s3Upstream, SERVICES, upstreamFor, type Protocol, type ServiceSpec } from './services';
-import { upstreamCredentials } from './session-credentials';
+import { upstreamCredentials, type CredentialDeps } from './session-credentials';
 import { MAX_SKEW_MS, parseAmzDate, parseAuth, queryObject, sha256Hex, verifySignature } from './sigv4';
 import type { CallRecord } from './gateway-store';
 import { metricOperation } from './gateway-metrics';
 
+/** What one gateway call uses: the issuing ports (real credentials), sessions, templates and its config. */
+export type GatewayCallPorts = CredentialDeps & SessionsPort & TemplatesPort & ConfigPort<'gateway' | 'sessions'>;
+
 export interface GatewayContext {
-  deps: AppDeps;
+  deps: GatewayCallPorts;
   gw: GatewayDeps;
   /** Host names the gateway answers for (S3 virtual hosts are `<bucket>.<name>`). */
   hosts: readonly string[];

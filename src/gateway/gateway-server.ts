@@ -5,10 +5,13 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppDeps } from '../deps';
+import type { ConfigPort, GatewayPort } from '../ports';
 import { createServer, type TlsMaterial } from '../startup/tls';
-import { serveGatewayCall, type GatewayContext } from './gateway-call';
+import { serveGatewayCall, type GatewayCallPorts, type GatewayContext } from './gateway-call';
 import { hostnameOf } from './request-parts';
+
+/** The listener's ports: a gateway call's, the gateway's own state and the drain time. */
+export type GatewayServerPorts = GatewayCallPorts & GatewayPort & ConfigPort<'gateway' | 'sessions' | 'server'>;
 
 export interface RunningGateway {
   server: Server;
@@ -18,12 +21,13 @@ export interface RunningGateway {
 }
 
 /** Builds the listener (not listening yet). */
-export function createGatewayServer(deps: AppDeps, tls?: TlsMaterial): { server: Server; ctx: GatewayContext } {
+export function createGatewayServer(deps: GatewayServerPorts, tls?: TlsMaterial): { server: Server; ctx: GatewayContext } {
   if (!deps.gateway) throw new Error('gateway.enabled is false');
+  const gw = deps.gateway;
   const publicUrl = deps.config.gateway.publicUrl;
   const ctx: GatewayContext = {
     deps,
-    gw: deps.gateway,
+    gw,
     hosts: publicUrl ? [hostnameOf(new URL(publicUrl).host)] : ['127.0.0.1', 'localhost'],
     scopes: new Map(),
   };
@@ -40,14 +44,14 @@ export function createGatewayServer(deps: AppDeps, tls?: TlsMaterial): { server:
 }
 
 /** Listens on gateway.host:gateway.port (0: a free port) and records the endpoint URL agents get. */
-export async function startGateway(deps: AppDeps, tls?: TlsMaterial): Promise<RunningGateway> {
-  const { server } = createGatewayServer(deps, tls);
+export async function startGateway(deps: GatewayServerPorts, tls?: TlsMaterial): Promise<RunningGateway> {
+  const { server, ctx } = createGatewayServer(deps, tls);
   const g = deps.config.gateway;
   server.listen(g.port, g.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
   const url = g.publicUrl ?? `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  deps.gateway!.endpointUrl = url;
+  ctx.gw.endpointUrl = url;
   return {
     server,
     url,
@@ -58,7 +62,7 @@ export async function startGateway(deps: AppDeps, tls?: TlsMaterial): Promise<Ru
         setTimeout(() => server.closeAllConnections(), deps.config.server.drainSeconds * 1000).unref();
       });
       // The last calls' records, queued for the next batch.
-      await deps.gateway!.store.flush().catch(() => undefined);
+      await ctx.gw.store.flush().catch(() => undefined);
     },
   };
 }

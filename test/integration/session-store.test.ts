@@ -1,29 +1,17 @@
-import type { Redis } from 'ioredis';
 import { bucketOf } from '../../src/storage/keys';
-import { createRedis } from '../../src/storage/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
-import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
+import { useTestRedis } from '../helpers/redis';
 
 const GRACE_SECONDS = 300;
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = createRedis({ url: server.url }) as Redis;
-});
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
+const db = useTestRedis();
 
 /** A store with its own prefix and a clock the test moves. */
 function setup(): { store: SessionStore; prefix: string; clock: { ms: number } } {
-  const prefix = `${server.keyPrefix}${uniquePrefix()}`;
+  const prefix = db.prefix();
   const clock = { ms: T0 };
-  return { store: new SessionStore(redis, { keyPrefix: prefix, graceSeconds: GRACE_SECONDS, now: () => new Date(clock.ms) }), prefix, clock };
+  return { store: new SessionStore(db.client, { keyPrefix: prefix, graceSeconds: GRACE_SECONDS, now: () => new Date(clock.ms) }), prefix, clock };
 }
 
 let counter = 0;
@@ -62,7 +50,7 @@ function live(rec: SessionRecord, expiresAtMs = T0 + 901_000) {
 }
 
 async function keysOf(prefix: string): Promise<string[]> {
-  return (await redis.keys(`${prefix}*`)).sort();
+  return (await db.client.keys(`${prefix}*`)).sort();
 }
 
 describe('session records', () => {
@@ -114,12 +102,12 @@ describe('session records', () => {
     await store.createPending(rec);
     const key = `${prefix}{s:${rec.id}}`;
     const expected = 900_000 + GRACE_SECONDS * 1000;
-    const pending = await redis.pttl(key);
+    const pending = await db.client.pttl(key);
     expect(pending).toBeLessThanOrEqual(expected);
     expect(pending).toBeGreaterThan(expected - 10_000);
 
     await store.markLive(rec.id, live(rec, T0 + 1_800_000));
-    const liveTtl = await redis.pttl(key);
+    const liveTtl = await db.client.pttl(key);
     expect(liveTtl).toBeLessThanOrEqual(expected + 900_000);
     expect(liveTtl).toBeGreaterThan(expected + 900_000 - 10_000);
   });
@@ -148,14 +136,14 @@ describe('session records', () => {
         `${prefix}{T}`,
       ].sort(),
     );
-    expect(await redis.hgetall(`${prefix}{T}`)).toEqual({ 's3-read-prefix': rec.roleArn });
+    expect(await db.client.hgetall(`${prefix}{T}`)).toEqual({ 's3-read-prefix': rec.roleArn });
     const b36 = (ms: number): string => ms.toString(36);
-    const raw = (await redis.get(`${prefix}{s:${rec.id}}`))!;
+    const raw = (await db.client.get(`${prefix}{s:${rec.id}}`))!;
     expect(raw.split('\n')).toEqual([
       'l', b36(T0 + 901_000), b36(T0 + 400), 'ASIAEXAMPLE000000001', '7', '', '', '', '',
       b36(T0), 'alice@example.com', 'backend-api', 's3-read-prefix', 'corp', 'AI', JSON.stringify(rec.parameters), '{"s":"user-123"}',
     ]);
-    const firstRaw = (await redis.get(`${prefix}{s:${first.id}}`))!;
+    const firstRaw = (await db.client.get(`${prefix}{s:${first.id}}`))!;
     expect(firstRaw.split('\n').slice(-1)).toEqual([JSON.stringify({ s: 'user-123', r: first.roleArn })]);
     // No secret-looking value: no 40-character secret key, no session token, no JWT.
     expect(raw).not.toMatch(/[A-Za-z0-9/+=]{40}|FwoGZXIvYXdz|IQoJb3JpZ2lu|eyJ[A-Za-z0-9_-]+\./);
@@ -179,10 +167,10 @@ describe('sessions recorded by the previous version (an upgrade with live sessio
   async function writeLegacy(prefix: string, rec: SessionRecord, head: unknown[]): Promise<void> {
     const body = ['corp', rec.subject, rec.developer, rec.project, rec.accessType, rec.template, rec.roleArn, rec.roleSessionName, null, T0, rec.parameters];
     const expiry = Date.parse(rec.expiresAt);
-    await redis.set(`${prefix}{s:${rec.id}}`, `${JSON.stringify(head)}\n${JSON.stringify(body)}`, 'PX', 3_600_000);
-    await redis.zadd(`${prefix}{d:${rec.developer}}`, expiry, rec.id);
-    await redis.zadd(`${prefix}{c:d}`, expiry + 300_000, rec.developer);
-    await redis.zadd(`${prefix}{c:r}`, expiry + 300_000, rec.roleArn);
+    await db.client.set(`${prefix}{s:${rec.id}}`, `${JSON.stringify(head)}\n${JSON.stringify(body)}`, 'PX', 3_600_000);
+    await db.client.zadd(`${prefix}{d:${rec.developer}}`, expiry, rec.id);
+    await db.client.zadd(`${prefix}{c:d}`, expiry + 300_000, rec.developer);
+    await db.client.zadd(`${prefix}{c:r}`, expiry + 300_000, rec.roleArn);
   }
 
   it('reads, lists and revokes them, and marks a pending one live, in the format they were written in', async () => {
@@ -210,7 +198,7 @@ describe('sessions recorded by the previous version (an upgrade with live sessio
     expect((await store.idsBy('role', old.roleArn)).sort()).toEqual([old.id]);
 
     expect(await store.markLive(pending.id, live(pending), pending)).toBe('live');
-    const raw = (await redis.get(`${prefix}{s:${pending.id}}`))!;
+    const raw = (await db.client.get(`${prefix}{s:${pending.id}}`))!;
     expect(raw.startsWith('["l",')).toBe(true);
     expect(await store.get(pending.id)).toMatchObject({ state: 'live', accessKeyId: 'ASIAEXAMPLE000000001', issuedAt: new Date(T0 + 400).toISOString() });
 
@@ -230,7 +218,7 @@ describe('state changes', () => {
     expect(await store.get(rec.id)).toMatchObject({ state: 'failed', failure: 'sts_access_denied' });
     expect(await store.idsBy('developer', rec.developer)).toEqual([]);
     expect(await store.idsBy('project', rec.project)).toEqual([]);
-    expect(await redis.pttl(`${prefix}{s:${rec.id}}`)).toBeLessThanOrEqual(GRACE_SECONDS * 1000);
+    expect(await db.client.pttl(`${prefix}{s:${rec.id}}`)).toBeLessThanOrEqual(GRACE_SECONDS * 1000);
   });
 
   it('markRevoked drops sessions from the indexes, and a later markLive does not undo it', async () => {
@@ -272,7 +260,7 @@ describe('indexes', () => {
     // Trimming is lazy: the next write to the index removes the expired member.
     const d = record({ createdAt: new Date(clock.ms).toISOString(), expiresAt: new Date(clock.ms + 900_000).toISOString() });
     await store.createPending(d);
-    expect((await redis.zrange(`${prefix}{d:alice@example.com}`, 0, -1)).sort()).toEqual([c.id, d.id].sort());
+    expect((await db.client.zrange(`${prefix}{d:alice@example.com}`, 0, -1)).sort()).toEqual([c.id, d.id].sort());
   });
 
   it('lists sessions a page at a time, filtered, each exactly once', async () => {
