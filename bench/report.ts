@@ -116,7 +116,7 @@ export function renderTable(r: Results, machine: Machine, info: RunInfo): string
   if (r.redisMemory) {
     const b = r.redisMemory.breakdown;
     out.push(`  memory per live session: ${f(r.redisMemory.bytesPerSession, 0)} bytes (used_memory delta over ${r.redisMemory.sessions} sessions, ${r.redisMemory.developers} developers, ${r.redisMemory.roles} roles)`);
-    out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + registries ${f(b.registries, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
+    out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + catalogues ${f(b.catalogues, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
   }
   if (r.vend) {
     const byName = Object.entries(r.vend.redisCommandsByName)

@@ -138,7 +138,7 @@ async function revoke(
   progress.stage = 'recorded';
   // A vend checks blocks after recording its pending session, so one racing this revocation either sees the
   // settle block written above or was recorded before it: a second look finds the latter, whose markLive then
-  // refuses to hand out credentials.
+  // refuses to hand out credentials, or whose credentials, if already out, get a Deny entry of their own below.
   const seen = new Set(affected);
   const again = selector.kind === 'session' ? [] : (await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector))).ids;
   const lateIds = again.filter((id) => !seen.has(id));
@@ -158,7 +158,7 @@ async function revoke(
     deps.sessions.markRevoked(ids, { revokedAt: now, revocationId: revocation.revocationId, state: opts.state ?? 'revoked' }),
   );
 
-  const results = await Promise.all(roles.map((roleArn) => storeCall(deps, 'revoke.apply', () => deps.applyRole(roleArn))));
+  const results = await Promise.all(roles.map((roleArn) => storeCall(deps, 'revoke.apply', () => deps.applyRole(roleArn, revocation.revocationId))));
   revocation.roles = results;
   const applied = results.every((r) => r.state === 'applied');
   deps.metrics.revocations.inc({ selector: selector.kind, outcome: applied ? 'applied' : 'pending' });
