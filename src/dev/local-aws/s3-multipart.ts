@@ -64,7 +64,7 @@ export async function uploadPart(call: S3Call): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) {
     throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(call.url.searchParams.get('partNumber')));
   }
-  const { payload, checksums } = readUpload(call);
+  const { payload, checksums } = await readUpload(call);
   const etag = `"${createHash('md5').update(payload).digest('hex')}"`;
   up.parts.set(n, { body: payload, etag, lastModified: call.deps.store.now() });
   call.res.setHeader('etag', etag);
