@@ -113,6 +113,8 @@ function jsonAuthError(err: AwsError): AwsError {
 export function createLocalAwsServer(deps: ServerDeps): Server {
   return createServer((req, res) => {
     handle(deps, req, res).catch((err: unknown) => {
+      // A client that gave up on its upload mid-body (a gateway refusing a chunk) is no failure of the emulator.
+      if ((err as NodeJS.ErrnoException)?.code === 'ECONNRESET' && req.destroyed) return;
       console.error('local-aws: request failed', err);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end();
