@@ -169,7 +169,7 @@ describeWithRealClients('boto3 uploads with checksums through a TLS gateway (its
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('puts with CRC32 and SHA256 trailers, and reads them back with checksum validation', async () => {
+  it('puts with CRC32 and SHA256 trailers and uploads in parts with CRC32; reads them back with checksum validation', async () => {
     const script = `
 import boto3, hashlib, json, os, sys
 s3 = boto3.client('s3', endpoint_url=sys.argv[1], verify=sys.argv[2], region_name=os.environ['AWS_DEFAULT_REGION'], config=boto3.session.Config(s3={'addressing_style': 'path'}))
@@ -180,19 +180,28 @@ for algo in ['CRC32', 'SHA256']:
     put = s3.put_object(Bucket='backend-data', Key=key, Body=body, ChecksumAlgorithm=algo)
     got = s3.get_object(Bucket='backend-data', Key=key, ChecksumMode='ENABLED')
     out[algo] = [put.get('Checksum' + algo) == got.get('Checksum' + algo), hashlib.sha256(got['Body'].read()).hexdigest() == hashlib.sha256(body).hexdigest()]
+# A managed multipart upload with checksums: every part in the trailer form, the object a composite checksum.
+from boto3.s3.transfer import TransferConfig
+big = os.urandom(11 * 1024 * 1024)
+with open(sys.argv[3], 'wb') as f:
+    f.write(big)
+s3.upload_file(sys.argv[3], 'backend-data', 'agent-out/boto-parts.bin', ExtraArgs={'ChecksumAlgorithm': 'CRC32'}, Config=TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024, max_concurrency=1))
+got = s3.get_object(Bucket='backend-data', Key='agent-out/boto-parts.bin', ChecksumMode='ENABLED')
+out['parts'] = [got.get('ChecksumCRC32', '').endswith('-3'), hashlib.sha256(got['Body'].read()).hexdigest() == hashlib.sha256(big).hexdigest()]
 print(json.dumps(out))
 `;
     const before = counter.requests.length;
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile(
         PYTHON,
-        ['-c', script, url, path.join(dir, 'cert.pem')],
+        ['-c', script, url, path.join(dir, 'cert.pem'), path.join(dir, 'parts.bin')],
         { env: { PATH: '/usr/bin:/bin', HOME: dir, AWS_CONFIG_FILE: os.devNull, AWS_SHARED_CREDENTIALS_FILE: os.devNull, AWS_ACCESS_KEY_ID: gw.accessKeyId, AWS_SECRET_ACCESS_KEY: gw.secretAccessKey, AWS_DEFAULT_REGION: gw.region, AWS_EC2_METADATA_DISABLED: 'true' }, timeout: 60_000 },
         (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
       ),
     );
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ CRC32: [true, true], SHA256: [true, true] });
-    expect(counter.requests.slice(before).filter((q) => q.method === 'PUT').map((q) => q.payload)).toEqual(['STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER']);
+    expect(JSON.parse(r.stdout)).toEqual({ CRC32: [true, true], SHA256: [true, true], parts: [true, true] });
+    // Two PutObjects and three UploadParts, all aws-chunked with a trailer.
+    expect(counter.requests.slice(before).filter((q) => q.method === 'PUT').map((q) => q.payload)).toEqual(Array(5).fill('STREAMING-UNSIGNED-PAYLOAD-TRAILER'));
   }, 60_000);
 });
