@@ -170,7 +170,7 @@ describe('objects', () => {
         headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '18010', 'x-amz-trailer': 'x-amz-checksum-crc32' },
         bodyFor: ({ seed, amzDate, scope }) => {
           const body = chunkedBody({ form: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', chunks, trailers: [['x-amz-checksum-crc32', crc32Base64(Buffer.concat(chunks))]], chain: { secret: env.clientConfig.credentials.secretAccessKey, seed, amzDate, scope } });
-          if (tamper) body[9100] ^= 1;
+          if (tamper) body.writeUInt8(body.readUInt8(9100) ^ 1, 9100);
           return body;
         },
       });
