@@ -4,8 +4,8 @@
  * benchmark times the request and counts the IAM calls the service made for it on the wire.
  */
 import type { DevIssuer } from '../src/dev/dev-issuer';
-import { createRedis } from '../src/sessions/redis-client';
-import { SessionStore } from '../src/sessions/session-store';
+import { createRedis } from '../src/storage/redis-client';
+import { SessionStore } from '../src/storage/session-store';
 import { countsSince, type IamProxy } from './iam-proxy';
 import { keepAliveAgent, request } from './load';
 import { seedSessions } from './seed-sessions';

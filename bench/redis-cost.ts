@@ -3,9 +3,9 @@
  * live sessions through the SessionStore on a redis-server of their own (nothing else in it).
  */
 import { Redis } from 'ioredis';
-import { sessionKeys } from '../src/sessions/keys';
-import { createRedis } from '../src/sessions/redis-client';
-import { SessionStore } from '../src/sessions/session-store';
+import { sessionKeys } from '../src/storage/keys';
+import { createRedis } from '../src/storage/redis-client';
+import { SessionStore } from '../src/storage/session-store';
 import { startRedisServer } from './processes';
 import { usedMemory } from './redis-info';
 import { seedSessions } from './seed-sessions';

@@ -4,7 +4,7 @@
  * Records look like real ones: the fields the vend path fills, in the same formats.
  */
 import { randomBytes } from 'node:crypto';
-import type { SessionRecord, SessionStore } from '../src/sessions/session-store';
+import type { SessionRecord, SessionStore } from '../src/storage/session-store';
 import { sessionNamePrefix, sourceIdentityFor } from '../src/auth/identity-key';
 import { newSessionId } from '../src/vend/session-id';
 import { ACCOUNT, roleArn, SEED_TEMPLATES } from './world';

@@ -8,8 +8,8 @@ import type { Config } from './config-types';
 import type { GatewayStore } from './gateway/gateway-store';
 import type { Logger } from './observability/logger';
 import type { Metrics } from './observability/metrics';
-import type { KillSwitchStore } from './revoke/kill-switch-store';
-import type { SessionStore } from './sessions/session-store';
+import type { KillSwitchStore } from './storage/kill-switch-store';
+import type { SessionStore } from './storage/session-store';
 import type { LoadedTemplate } from './templates/types';
 import type { CredentialCache } from './vend/credential-cache';
 

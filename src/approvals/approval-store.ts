@@ -1,6 +1,5 @@
 /**
- * Approval requests in Redis, with the prefix and braces convention of src/sessions/keys.ts (letters a, A are
- * used by neither the session store nor the kill switch):
+ * Approval requests in Redis (keys built in src/storage/keys.ts):
  *
  *   P{a:<id>}   hash   "rec" -> JSON record (written once), "state" -> pending|approved|denied|collected,
  *                      "decision" -> JSON decision, "session" -> the session id a collection vended
@@ -11,7 +10,8 @@
  * both win. Expiry is not a stored state: a pending request past its deadline reads as expired.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { storeRunner, type StoreRunner } from '../sessions/redis-client';
+import { storageKeys, type ApprovalKeys } from '../storage/keys';
+import { storeRunner, type StoreRunner } from '../storage/redis-client';
 import type { VendRequest } from '../vend/vend-credentials';
 
 export type StoredState = 'pending' | 'approved' | 'denied' | 'collected';
@@ -80,26 +80,27 @@ return 1`;
 
 export class ApprovalStore {
   private readonly run: StoreRunner;
+  private readonly keys: ApprovalKeys;
   constructor(
     private readonly redis: Redis | Cluster,
-    private readonly prefix: string,
+    prefix: string,
     /** How long a finished request stays readable (audit lives in the logs; this is for the console). */
     private readonly retentionMs = 24 * 3600_000,
   ) {
-    if (/[{}]/.test(prefix)) throw new TypeError(`key prefix "${prefix}" must not contain "{" or "}"`);
-    this.run = storeRunner(redis);
+    this.keys = storageKeys(prefix).approvals;
+    this.run = storeRunner(redis, 'approval store');
   }
 
   private key(id: string): string {
     if (!APPROVAL_ID.test(id)) throw new TypeError('invalid approval id');
-    return `${this.prefix}{a:${id}}`;
+    return this.keys.request(id);
   }
   private get listKey(): string {
-    return `${this.prefix}{A}`;
+    return this.keys.list;
   }
 
   private pendingKey(developer: string): string {
-    return `${this.prefix}{A:${developer}}`;
+    return this.keys.pending(developer);
   }
 
   /**

@@ -4,7 +4,7 @@ import { projectKey } from '../auth/identity-key';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
-import { storeCall } from '../store-call';
+import { storeCall } from '../storage/store-call';
 import { authorizeTemplate } from '../templates/authorize';
 import { renderPolicy } from '../templates/render-policy';
 import type { LoadedTemplate } from '../templates/types';

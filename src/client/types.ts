@@ -1,6 +1,6 @@
 // Type-only imports from the service: erased at build time, so the client loads none of the server's code.
 import type { RevokeRequest } from '../revoke/revoke-sessions';
-import type { PublicSession, SessionState } from '../sessions/record';
+import type { PublicSession, SessionState } from '../storage/session-record';
 import type { ApprovalRecord } from '../approvals/approval-store';
 /**
  * The service's request and response shapes as a client sees them (openapi.yaml is the authority; these

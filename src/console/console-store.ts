@@ -1,8 +1,8 @@
 import type { Identity } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { storeRunner, type StoreRunner } from '../sessions/redis-client';
-import { consoleKeys, type ConsoleKeys } from './keys';
+import { storeRunner, type StoreRunner } from '../storage/redis-client';
+import { storageKeys, type ConsoleKeys } from '../storage/keys';
 
 /** A sign-in between the redirect to the issuer and its callback. */
 export interface SignIn {
@@ -28,7 +28,7 @@ export interface ConsoleSession {
 
 const SIGN_IN_TTL_SECONDS = 600;
 
-/** Sign-ins and console sessions in Redis (layout in keys.ts). Redis errors surface as StoreUnavailableError. */
+/** Sign-ins and console sessions in Redis (layout in src/storage/keys.ts). Redis errors surface as StoreUnavailableError. */
 export class ConsoleStore {
   private readonly keys: ConsoleKeys;
   private readonly run: StoreRunner;
@@ -36,8 +36,8 @@ export class ConsoleStore {
     private readonly redis: Redis | Cluster,
     keyPrefix: string,
   ) {
-    this.keys = consoleKeys(keyPrefix);
-    this.run = storeRunner(redis);
+    this.keys = storageKeys(keyPrefix).console;
+    this.run = storeRunner(redis, 'console store');
   }
 
   /** Records a sign-in; answers its `state` (random, also the key). */

@@ -1,6 +1,6 @@
 import type { ApprovalRecord } from '../approvals/approval-store';
-import type { RevocationRecord, RoleState } from '../revoke/kill-switch-store';
-import type { SessionRecord } from '../sessions/session-store';
+import type { RevocationRecord, RoleState } from '../storage/kill-switch-store';
+import type { SessionRecord } from '../storage/session-store';
 import type { ConsoleSession } from './console-store';
 import { html, pretty, q, type SafeHtml } from './html';
 

@@ -10,8 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { ConfigPort, GatewayDeps, SessionsPort, TemplatesPort } from '../ports';
-import type { SessionRecord } from '../sessions/record';
-import { StoreUnavailableError } from '../sessions/redis-client';
+import type { SessionRecord } from '../storage/session-record';
+import { StoreUnavailableError } from '../storage/redis-client';
 import { GatewayRefusal, writeRefusal } from './aws-errors';
 import { forward } from './forward';
 import { gatewaySecret, sessionIdOfKey } from './gateway-key';
@@ -255,7 +255,7 @@ function toRefusal(ctx: GatewayContext, err: unknown, requestId: string): Gatewa
   if (err instanceof GatewayRefusal) return err;
   if (err instanceof StoreUnavailableError) {
     ctx.deps.metrics.redisErrors.inc({ op: 'gateway.checkpoint' });
-    return new GatewayRefusal('unavailable', 'the session store is unavailable; nothing was forwarded', 2);
+    return new GatewayRefusal('unavailable', `the ${err.store} is unavailable; nothing was forwarded`, 2);
   }
   if (err instanceof ApiError && err.status === 503) return new GatewayRefusal('unavailable', 'the session store or AWS STS is unavailable; nothing was forwarded', err.retryAfter ?? 2);
   ctx.deps.logger.error({ requestId, err: (err as Error)?.message, name: (err as Error)?.name }, 'gateway call failed');

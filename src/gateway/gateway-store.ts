@@ -1,22 +1,21 @@
 /**
- * What the gateway keeps in Redis, never a secret (keys share the prefix of src/sessions/keys.ts; the letter
- * `g` is used by no other store):
+ * What the gateway keeps in Redis, never a secret (keys built in src/storage/keys.ts):
  *
  *   P{g:<id>}c       list    the session's recent calls, newest first, JSON without payloads; trimmed to
  *                            `historySize`, TTL = session end + grace
  *   P{g:<id>}n<sec>  string  calls of the session in one wall-clock second (the per-session rate limit); TTL 2 s
  *
- * A checkpoint is one round trip: the session record and the kill-switch fields (src/revoke/kill-switch-store.ts)
+ * A checkpoint is one round trip: the session record and the kill-switch fields (src/storage/kill-switch-store.ts)
  * and the rate counter, pipelined. Call records are batched: written together every FLUSH_MS (or when a listing
  * is read), so a busy replica spends one round trip per batch rather than per call; the audit line, written at
  * once, stays the durable record. Redis Cluster: every command is single-key; the two gateway keys of a session
  * share its hash tag.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { judgeSession, type KillSwitchStore, type SessionVerdict } from '../revoke/kill-switch-store';
-import { checkId } from '../sessions/keys';
-import { decodeRecord, type SessionRecord } from '../sessions/record';
-import { sendTogether, storeRunner, type StoreRunner } from '../sessions/redis-client';
+import { judgeSession, type KillSwitchStore, type SessionVerdict } from '../storage/kill-switch-store';
+import { storageKeys, type GatewayKeys } from '../storage/keys';
+import { decodeRecord, type SessionRecord } from '../storage/session-record';
+import { sendTogether, storeRunner, type StoreRunner } from '../storage/redis-client';
 
 /** One call as `GET /v1/sessions/{id}/calls` lists it. */
 export interface CallRecord {
@@ -49,6 +48,7 @@ const MAX_PENDING = 5000;
 
 export class GatewayStore {
   private readonly run: StoreRunner;
+  private readonly keys: GatewayKeys;
   private pending = new Map<string, { calls: string[]; ttlMs: number }>();
   private pendingCount = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -59,11 +59,8 @@ export class GatewayStore {
     private readonly killSwitch: KillSwitchStore,
     private readonly opts: { keyPrefix: string; historySize: number; now: () => Date; onFlushError?: (err: unknown) => void },
   ) {
-    this.run = storeRunner(redis);
-  }
-
-  private key(id: string, suffix: string): string {
-    return `${this.opts.keyPrefix}{g:${checkId(id)}}${suffix}`;
+    this.keys = storageKeys(opts.keyPrefix).gateway;
+    this.run = storeRunner(redis, 'gateway store');
   }
 
   /**
@@ -72,7 +69,7 @@ export class GatewayStore {
    */
   async checkpoint(s: Scope, rateLimited = true): Promise<Checkpoint> {
     const nowMs = this.opts.now().getTime();
-    const rateKey = this.key(s.id, `n${Math.floor(nowMs / 1000)}`);
+    const rateKey = this.keys.rate(s.id, Math.floor(nowMs / 1000));
     const commands = this.killSwitch.checkpointCommands(s);
     if (rateLimited) commands.push(['incr', rateKey], ['pexpire', rateKey, 2000]);
     const [raw, values, count] = (await this.run(() => sendTogether(this.redis, commands))) as [string | null, Array<string | null>, number?];
@@ -100,7 +97,7 @@ export class GatewayStore {
     this.pendingCount = 0;
     const commands: Array<[string, ...Array<string | number>]> = [];
     for (const [id, { calls, ttlMs }] of batch) {
-      const key = this.key(id, 'c');
+      const key = this.keys.calls(id);
       commands.push(['lpush', key, ...calls], ['ltrim', key, 0, this.opts.historySize - 1], ['pexpire', key, Math.max(1000, Math.round(ttlMs))]);
     }
     const previous = this.flushing;
@@ -114,7 +111,7 @@ export class GatewayStore {
   /** The session's recent calls, newest first (queued ones written first). */
   async calls(sessionId: string, limit: number): Promise<CallRecord[]> {
     await this.flush();
-    const key = this.key(sessionId, 'c');
+    const key = this.keys.calls(sessionId);
     const raws = await this.run(() => this.redis.lrange(key, 0, Math.max(0, limit - 1)));
     return raws.map((r) => JSON.parse(r) as CallRecord);
   }

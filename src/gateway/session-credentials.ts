@@ -5,7 +5,7 @@
  * one session share one AssumeRole. The agent's gateway credentials never change.
  */
 import type { CredentialCachePort } from '../ports';
-import type { SessionRecord } from '../sessions/record';
+import type { SessionRecord } from '../storage/session-record';
 import type { IssuedCredentials } from '../vend/assume-role';
 import { LIMITS } from '../vend/aws-limits';
 import { issueForSession, recordIssued, type IssuePorts } from '../vend/session-credentials';

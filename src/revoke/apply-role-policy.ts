@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { IAM_DOCUMENT_CHARS } from '../auth/identity-key';
 import { nonWhitespaceLength } from '../policy/document';
-import type { KillSwitchStore, RoleState } from './kill-switch-store';
+import type { KillSwitchStore, RoleState } from '../storage/kill-switch-store';
 import { instantOf, mergeEntries, type RevocationEntry } from './revocation-entries';
 import { buildRevocationPolicy, type RevocationPolicy } from './revocation-policy';
 

@@ -2,8 +2,8 @@ import type { Identity } from '../auth/identity';
 import type { ConfigPort, KillSwitchPort, ObservabilityPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
-import { storeCall } from '../store-call';
-import type { RevocationRecord } from './kill-switch-store';
+import { storeCall } from '../storage/store-call';
+import type { RevocationRecord } from '../storage/kill-switch-store';
 import { policyBefore } from './revocation-entries';
 
 /** What lifting a block uses: the kill-switch store and its skew margin. */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RevocationMetrics } from './apply-role-policy';
-import type { KillSwitchStore, RoleState } from './kill-switch-store';
+import type { KillSwitchStore, RoleState } from '../storage/kill-switch-store';
 
 export interface ReconcilerOptions {
   store: KillSwitchStore;

@@ -3,10 +3,10 @@ import { resolveDeveloper, resolveProject, type DeveloperName } from '../auth/re
 import type { ClockPort, ConfigPort, KillSwitchPort, ObservabilityPort, SessionsPort, TemplatesPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
-import type { SessionRecord } from '../sessions/session-store';
-import { storeCall } from '../store-call';
+import type { SessionRecord } from '../storage/session-store';
+import { storeCall } from '../storage/store-call';
 import { newSessionId } from '../vend/session-id';
-import type { RevocationRecord, RoleState, Selector } from './kill-switch-store';
+import type { RevocationRecord, RoleState, Selector } from '../storage/kill-switch-store';
 import { policyBefore, type RevocationEntry } from './revocation-entries';
 import { longestSessionSeconds } from './session-coverage';
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { isOperator } from '../auth/operator';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
-import { storeCall } from '../store-call';
+import { storeCall } from '../storage/store-call';
 import { ownedBy } from './guards';
 import { authenticate, locals, validate } from './middleware';
 

@@ -4,9 +4,9 @@ import { isOperator } from '../auth/operator';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
-import type { RevocationRecord } from '../revoke/kill-switch-store';
+import type { RevocationRecord } from '../storage/kill-switch-store';
 import { PROPAGATION_NOTE } from '../revoke/revoke-sessions';
-import type { SessionRecord } from '../sessions/session-store';
+import type { SessionRecord } from '../storage/session-store';
 import { locals } from './middleware';
 
 /** What several routes check and answer alike; routes import this, never each other. */

@@ -3,7 +3,7 @@ import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { liftBlock } from '../revoke/lift-block';
 import { revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
-import { storeCall } from '../store-call';
+import { storeCall } from '../storage/store-call';
 import { auditRead, operatorOnly, revocationBody } from './guards';
 import { authenticate, locals, validate, withCursor } from './middleware';
 

@@ -1,7 +1,7 @@
 import type { ClockPort, ConfigPort, ObservabilityPort, SessionsPort, StsPort, TemplatesPort } from '../ports';
 import { ApiError } from '../errors';
-import type { SessionRecord } from '../sessions/session-store';
-import { storeCall } from '../store-call';
+import type { SessionRecord } from '../storage/session-store';
+import { storeCall } from '../storage/store-call';
 import { renderPolicy, type RenderedPolicy } from '../templates/render-policy';
 import { assumeRole, type IssuedCredentials } from './assume-role';
 

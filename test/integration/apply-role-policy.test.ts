@@ -3,9 +3,9 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
 import { nonWhitespaceLength } from '../../src/policy/document';
 import { applyRolePolicy, REVOCATION_POLICY_NAME, type ApplyRolePolicyDeps } from '../../src/revoke/apply-role-policy';
-import { KillSwitchStore, type RevocationRecord } from '../../src/revoke/kill-switch-store';
+import { KillSwitchStore, type RevocationRecord } from '../../src/storage/kill-switch-store';
 import type { RevocationEntry } from '../../src/revoke/revocation-entries';
-import { createRedis } from '../../src/sessions/redis-client';
+import { createRedis } from '../../src/storage/redis-client';
 import { iamClient, roleArn, startTestAws, stsClient, validAssumeRole, type TestAws } from '../helpers/local-aws';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
 

@@ -1,8 +1,8 @@
 import type { Cluster } from 'ioredis';
-import { KillSwitchStore, type RevocationRecord } from '../../src/revoke/kill-switch-store';
+import { KillSwitchStore, type RevocationRecord } from '../../src/storage/kill-switch-store';
 import type { RevocationEntry } from '../../src/revoke/revocation-entries';
-import { createRedis, whenReady } from '../../src/sessions/redis-client';
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { createRedis, whenReady } from '../../src/storage/redis-client';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { describeWithOwnRedis, startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
 
 // Redis Cluster rejects any command or script whose keys span slots (CROSSSLOT): every kill-switch operation runs

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { KillSwitchStore, type RevocationRecord, type Selector } from '../../src/revoke/kill-switch-store';
+import { KillSwitchStore, type RevocationRecord, type Selector } from '../../src/storage/kill-switch-store';
 import type { RevocationEntry } from '../../src/revoke/revocation-entries';
-import { createRedis, StoreUnavailableError } from '../../src/sessions/redis-client';
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { createRedis, StoreUnavailableError } from '../../src/storage/redis-client';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
@@ -338,12 +338,17 @@ describe('locks', () => {
   });
 });
 
-it('a Redis that cannot be reached surfaces as StoreUnavailableError', async () => {
+it('a Redis that cannot be reached surfaces as StoreUnavailableError naming the kill-switch store', async () => {
   const dead = createRedis({ url: 'redis://127.0.0.1:1' });
   try {
     const store = new KillSwitchStore(dead, { keyPrefix: 'x:', now: () => new Date(T0) });
     await expect(store.blockFor(ALICE)).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(store.checkSession({ id: 'S1', ...ALICE, createdAt: new Date(T0) })).rejects.toBeInstanceOf(StoreUnavailableError);
+    const err = await store.checkSession({ id: 'S1', ...ALICE, createdAt: new Date(T0) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect(err).toMatchObject({ store: 'kill-switch store', message: expect.stringMatching(/^kill-switch store unavailable: /) });
+    // The session store, on the same dead client, names itself.
+    const sessions = new SessionStore(dead, { keyPrefix: 'x:', graceSeconds: 60, now: () => new Date(T0) });
+    await expect(sessions.get('S1')).rejects.toMatchObject({ store: 'session store', message: expect.stringMatching(/^session store unavailable: /) });
   } finally {
     dead.disconnect();
   }

@@ -2,9 +2,9 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { applyRolePolicy, type RevocationMetrics } from '../../src/revoke/apply-role-policy';
-import { KillSwitchStore, type RevocationRecord } from '../../src/revoke/kill-switch-store';
+import { KillSwitchStore, type RevocationRecord } from '../../src/storage/kill-switch-store';
 import { startReconciler, type Reconciler } from '../../src/revoke/reconciler';
-import { createRedis } from '../../src/sessions/redis-client';
+import { createRedis } from '../../src/storage/redis-client';
 import { iamClient, roleArn, startTestAws, stsClient, validAssumeRole, type TestAws } from '../helpers/local-aws';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
 

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
-import { createRedis, StoreUnavailableError } from '../../src/sessions/redis-client';
-import { SessionStore } from '../../src/sessions/session-store';
+import { createRedis, StoreUnavailableError } from '../../src/storage/redis-client';
+import { SessionStore } from '../../src/storage/session-store';
 import { READ, call, tokens, vendOk } from '../helpers/kill-switch';
 import { describeWithOwnRedis, uniquePrefix } from '../helpers/redis';
 import { makeTlsFiles, startRedisProcess, type RedisProcess } from '../helpers/redis-processes';
@@ -74,7 +74,7 @@ describeWithOwnRedis('a Redis that speaks only TLS', () => {
     // service does and writes through the client the service builds.
     const script = `
       const { parseConfig } = require('./src/config');
-      const { createRedis, whenReady } = require('./src/sessions/redis-client');
+      const { createRedis, whenReady } = require('./src/storage/redis-client');
       const config = parseConfig({ aws: { region: 'us-east-1' }, issuers: [{ name: 'x', issuer: 'https://x', audiences: ['a'], algorithms: ['RS256'], accessType: 'AI', claims: { developer: 'sub' } }],
         redis: { url: 'rediss://localhost:${server.port}' } });
       const redis = createRedis(config.redis);

@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
-import { createRedis, whenReady } from '../../src/sessions/redis-client';
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { createRedis, whenReady } from '../../src/storage/redis-client';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { describeWithOwnRedis, startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
 
 // Redis Cluster rejects any command or script whose keys span slots (CROSSSLOT), and ioredis rejects a pipeline

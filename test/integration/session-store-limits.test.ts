@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createRedis } from '../../src/sessions/redis-client';
-import { SessionStore } from '../../src/sessions/session-store';
+import { createRedis } from '../../src/storage/redis-client';
+import { SessionStore } from '../../src/storage/session-store';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createRedis, StoreUnavailableError } from '../../src/sessions/redis-client';
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { createRedis, StoreUnavailableError } from '../../src/storage/redis-client';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { describeWithOwnRedis, startRedis, type TestRedis } from '../helpers/redis';
 
 // These tests kill and restart their own redis-server; a shared TEST_REDIS_URL server is never killed.

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createRedis } from '../../src/sessions/redis-client';
-import { SessionStore, type SessionRecord } from '../../src/sessions/session-store';
+import { createRedis } from '../../src/storage/redis-client';
+import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
 
 const GRACE_SECONDS = 300;

@@ -5,7 +5,7 @@ import { startTestAws, type TestAws } from '../helpers/local-aws';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startStack, type TestStack } from '../helpers/stack';
 import { startDepsReconciler } from '../../src/deps';
-import { killSwitchKeys } from '../../src/revoke/keys';
+import { storageKeys } from '../../src/storage/keys';
 import type { Reconciler } from '../../src/revoke/reconciler';
 import { startCountingProxy, type CountingProxy } from './support/counting-proxy';
 
@@ -82,7 +82,7 @@ describe('two replicas, one Redis', () => {
   });
 
   it('runs one reconciler at a time: only the leader calls IAM, and the other takes over when it stops', async () => {
-    const leaderKey = killSwitchKeys(a.config.redis.keyPrefix).leader;
+    const leaderKey = storageKeys(a.config.redis.keyPrefix).killSwitch.leader;
     reconcilers.a = startDepsReconciler(a.deps);
     reconcilers.b = startDepsReconciler(b.deps);
     const leader0 = await waitFor('a leader', () => raw.get(leaderKey), (v) => v !== null);

@@ -71,6 +71,22 @@ describe('architecture rules (docs/architecture.md)', () => {
     expect(expressUsers.filter((f) => !allowed(f))).toEqual([]);
   });
 
+  it('only the storage layer loads ioredis, and every Redis key is built by src/storage/keys.ts', () => {
+    const sources = files(SRC).map((f) => ({ file: path.relative(SRC, f), text: readFileSync(f, 'utf8') }));
+    const loaders = sources.filter((s) => /^import (?!type)[^;]*from 'ioredis'/m.test(s.text)).map((s) => s.file);
+    expect(loaders).toEqual([path.join('storage', 'redis-client.ts')]);
+    // A key is "<prefix>{tag}...": a template literal opening a hash tag outside keys.ts is a key map of its own.
+    const keyBuilders = sources.filter((s) => !isDev(s.file) && s.file !== path.join('storage', 'keys.ts') && /\$\{[^}]*[pP]refix[^}]*\}\{/.test(s.text));
+    expect(keyBuilders.map((s) => s.file)).toEqual([]);
+  });
+
+  it('the storage layer depends on no route, use case or feature module', () => {
+    const allowed = (to: string): boolean => to.startsWith(`storage${path.sep}`) || ['ports.ts', 'errors.ts', path.join('revoke', 'revocation-entries.ts'), path.join('auth', 'identity-key.ts')].includes(to);
+    const storage = edges.filter((e) => e.from.startsWith(`storage${path.sep}`) && !e.typeOnly);
+    expect(storage.length).toBeGreaterThan(10);
+    expect(storage.filter((e) => !allowed(e.to))).toEqual([]);
+  });
+
   it('the client library agents import loads no server module', () => {
     const client = edges.filter((e) => e.from.startsWith(`client${path.sep}`) && !e.typeOnly);
     expect(client.length).toBeGreaterThan(3);

@@ -1,9 +1,9 @@
 import { escapeHtml, html } from '../../src/console/html';
 import * as pages from '../../src/console/pages';
 import type { ConsoleSession } from '../../src/console/console-store';
-import type { SessionRecord } from '../../src/sessions/session-store';
+import type { SessionRecord } from '../../src/storage/session-store';
 import type { ApprovalRecord } from '../../src/approvals/approval-store';
-import type { RevocationRecord } from '../../src/revoke/kill-switch-store';
+import type { RevocationRecord } from '../../src/storage/kill-switch-store';
 
 /** Payloads for every HTML context the pages use: text, quoted attributes, URLs, <pre>, <script> breakouts. */
 const XSS = [

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { checkId, sessionKeys, type Dimension, type SessionKeys } from './keys';
-import { decodeRecord, encodePending, STATE_CODE, type SessionRecord, type SessionState } from './record';
+import { decodeRecord, encodePending, STATE_CODE, type SessionRecord, type SessionState } from './session-record';
 import { perKey, sendTogether, storeRunner, type BatchCommand, type StoreRunner } from './redis-client';
-import { defineScripts, type SessionScripts } from './scripts';
+import { defineScripts, type SessionScripts } from './session-scripts';
 import {
   candidateDevelopers,
   decodeCursor,
@@ -15,7 +15,7 @@ import {
   type SessionFilter,
 } from './session-queries';
 
-export type { SessionRecord, SessionState } from './record';
+export type { SessionRecord, SessionState } from './session-record';
 export type { SessionFilter } from './session-queries';
 
 export interface SessionStoreOptions {
@@ -36,7 +36,7 @@ const FINISHED = new Set(['f', 'r', 'e']);
 const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([s, c]) => [c, s as SessionState]));
 
 /**
- * Sessions in Redis (layout in keys.ts, record encoding in record.ts). Every Redis failure surfaces as
+ * Sessions in Redis (layout in keys.ts, record encoding in session-record.ts). Every Redis failure surfaces as
  * StoreUnavailableError; bad input (an id or cursor the service never made) as TypeError.
  * Writes of one vend: reserve, createPending and markLive, one round trip each.
  */
@@ -58,7 +58,7 @@ export class SessionStore {
     this.scripts = defineScripts(redis);
     this.graceMs = opts.graceSeconds * 1000;
     this.headroomMs = Math.max(this.graceMs, 60_000);
-    this.run = storeRunner(redis);
+    this.run = storeRunner(redis, 'session store');
   }
 
   /**

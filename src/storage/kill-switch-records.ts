@@ -2,7 +2,7 @@
  * The kill switch's records and their Redis encodings (layout in keys.ts). Pure functions; the store does I/O.
  */
 import { IAM_DOCUMENT_CHARS } from '../auth/identity-key';
-import { instantOf, type RevocationEntry } from './revocation-entries';
+import { instantOf, type RevocationEntry } from '../revoke/revocation-entries';
 
 export type SelectorKind = 'session' | 'developer' | 'project' | 'template' | 'all';
 /** What a revocation targets; `value` is absent only for 'all'. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { decodeRecord } from '../sessions/record';
-import { sendTogether, storeRunner, type BatchCommand, type StoreRunner } from '../sessions/redis-client';
-import { checkRevocationId, killSwitchKeys, type KillSwitchKeys } from './keys';
+import { decodeRecord } from './session-record';
+import { sendTogether, storeRunner, type BatchCommand, type StoreRunner } from './redis-client';
+import { checkRevocationId, storageKeys, type KillSwitchKeys, type SessionKeys } from './keys';
 import { defineKillSwitchScripts, type KillSwitchScripts } from './kill-switch-scripts';
 import {
   checkEntry,
@@ -20,10 +20,10 @@ import {
   type RoleEntries,
   type RoleState,
   type SessionVerdict,
-} from './kill-switch-types';
-import type { RevocationEntry } from './revocation-entries';
+} from './kill-switch-records';
+import type { RevocationEntry } from '../revoke/revocation-entries';
 
-export type { ActiveBlock, RevocationRecord, RoleEntries, RoleState, Selector, SelectorKind, SessionVerdict } from './kill-switch-types';
+export type { ActiveBlock, RevocationRecord, RoleEntries, RoleState, Selector, SelectorKind, SessionVerdict } from './kill-switch-records';
 
 export interface KillSwitchStoreOptions {
   /** The same prefix as the session store's (no braces). */
@@ -73,6 +73,8 @@ const RETENTION_MS = 90 * 24 * 3600 * 1000;
  */
 export class KillSwitchStore {
   private readonly keys: KillSwitchKeys;
+  /** The session record (owned by the session store), read by the refresh checkpoint. */
+  private readonly sessionKeys: SessionKeys;
   private readonly scripts: Redis & KillSwitchScripts;
   /** Runs one store operation: waits for the first connection, maps every Redis error to StoreUnavailableError. */
   private readonly run: StoreRunner;
@@ -81,9 +83,11 @@ export class KillSwitchStore {
     private readonly redis: Redis | Cluster,
     private readonly opts: KillSwitchStoreOptions,
   ) {
-    this.keys = killSwitchKeys(opts.keyPrefix);
+    const keys = storageKeys(opts.keyPrefix);
+    this.keys = keys.killSwitch;
+    this.sessionKeys = keys.sessions;
     this.scripts = defineKillSwitchScripts(redis);
-    this.run = storeRunner(redis);
+    this.run = storeRunner(redis, 'kill-switch store');
   }
 
   /** Vend checkpoint, one round trip (HMGET): the active block ending last among those covering the scope. */
@@ -106,7 +110,7 @@ export class KillSwitchStore {
   /** The commands of one checkpoint (record, then the kill-switch fields), for a caller that pipelines more. */
   checkpointCommands(s: { id: string; developer: string; project: string; template: string }): BatchCommand[] {
     return [
-      ['get', this.keys.sessionRecord(s.id)],
+      ['get', this.sessionKeys.record(s.id)],
       ['hmget', this.keys.killSwitch, ...scopeFields('r:', s), ...scopeFields('b:', s)],
     ];
   }

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { BODY, HEAD } from './record';
+import { BODY, HEAD } from './session-record';
 
 /**
  * The store's Lua scripts. Each touches only the keys it is given: one key, two sharing a hash tag, or (FINISH)
@@ -65,7 +65,7 @@ return 1
 const MARK_LIVE = `
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
--- A record (record.ts) is "<head>\\n<body>": only the head is decoded and rewritten.
+-- A record (session-record.ts) is "<head>\\n<body>": only the head is decoded and rewritten.
 local nl = string.find(v, '\\n', 1, true)
 local head = cjson.decode(string.sub(v, 1, nl - 1))
 local tail = string.sub(v, nl)

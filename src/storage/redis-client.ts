@@ -1,26 +1,38 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /**
+ * The Redis client every store shares and the runner that makes each store fail closed. Key names are built in
+ * keys.ts only, never here or in a store.
+ */
+
+/** Which store a failed operation belongs to: named in the error, the log line and the 503 answer. */
+export type StoreName = 'session store' | 'kill-switch store' | 'gateway store' | 'console store' | 'approval store';
+
+/**
  * Redis could not answer (down, unreachable, timed out, or replied with an error). Callers map it to 503
  * `store_unavailable`: a session the service cannot record or check is one it must not issue or honour.
  */
 export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly store: StoreName,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'StoreUnavailableError';
   }
 }
 
 /** Wraps anything a Redis call threw, keeping it as `cause`. */
-export function toStoreError(err: unknown): StoreUnavailableError {
+export function toStoreError(err: unknown, store: StoreName): StoreUnavailableError {
   if (err instanceof StoreUnavailableError) return err;
   redactAuth(err);
   const message = err instanceof Error ? err.message : String(err);
-  return new StoreUnavailableError(`session store unavailable: ${message}`, { cause: err });
+  return new StoreUnavailableError(store, `${store} unavailable: ${message}`, { cause: err });
 }
 
 const CONNECT_TIMEOUT_MS = 2000;
-// A vend waits on Redis three or four times; a Redis that answers nothing within this fails the request
+// A vend waits on Redis twice; a Redis that answers nothing within this fails the request
 // rather than holding it (and the caller's agent) until TCP gives up.
 const COMMAND_TIMEOUT_MS = 2000;
 const backoff = (times: number): number => Math.min(times * 100, 1000);
@@ -47,8 +59,8 @@ export interface RedisConnection {
  * A client that fails fast when Redis is down and recovers by itself when it returns: no offline queue (a
  * command sent while disconnected fails at once), one retry per command, a command timeout, and reconnection
  * forever with a backoff capped at one second, in every topology. READONLY replies (a failed-over primary)
- * force a reconnect, which with Sentinel asks the sentinels for the new master. Key prefixes are applied by the
- * stores (keys.ts), not by the client, so one module knows every key.
+ * force a reconnect, which with Sentinel asks the sentinels for the new master. Key prefixes are applied by
+ * keys.ts, not by the client, so one module knows every key.
  */
 export function createRedis(config: RedisConnection): Redis | Cluster {
   const tls = config.tls || [config.url, ...(config.cluster ?? [])].some((a) => a?.startsWith('rediss://'));
@@ -124,7 +136,7 @@ function redactAuth(err: unknown): void {
  * is still being made would fail, so the store waits for that first connection (never for a reconnection:
  * a Redis that went away fails requests at once). Rejects with StoreUnavailableError on error or timeout.
  */
-export function whenReady(redis: Redis | Cluster, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+export function whenReady(redis: Redis | Cluster, timeoutMs = CONNECT_TIMEOUT_MS, store: StoreName = 'session store'): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (err?: Error): void => {
@@ -132,7 +144,7 @@ export function whenReady(redis: Redis | Cluster, timeoutMs = CONNECT_TIMEOUT_MS
       redis.off('ready', onReady);
       redis.off('error', onError);
       redis.off('end', onEnd);
-      if (err) reject(toStoreError(err));
+      if (err) reject(toStoreError(err, store));
       else resolve();
     };
     const onReady = (): void => done();
@@ -185,19 +197,19 @@ export async function perKey(redis: Redis | Cluster, keys: string[], build: (chu
 export type StoreRunner = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /**
- * How the stores run their Redis operations on one client: with the offline queue off, a command sent before
+ * How a store runs its Redis operations on the shared client: with the offline queue off, a command sent before
  * the first connection would fail, so that first connection is awaited; afterwards a disconnected Redis fails
- * at once. Every error becomes StoreUnavailableError (the service answers 503 and issues nothing).
+ * at once. Every error becomes StoreUnavailableError naming `store` (the service answers 503 and issues nothing).
  */
-export function storeRunner(redis: Redis | Cluster): StoreRunner {
+export function storeRunner(redis: Redis | Cluster, store: StoreName): StoreRunner {
   let connectedOnce = redis.status === 'ready';
   if (!connectedOnce) redis.once('ready', () => (connectedOnce = true));
   return async (fn) => {
     try {
-      if (!connectedOnce && ['wait', 'connecting', 'connect'].includes(redis.status)) await whenReady(redis);
+      if (!connectedOnce && ['wait', 'connecting', 'connect'].includes(redis.status)) await whenReady(redis, CONNECT_TIMEOUT_MS, store);
       return await fn();
     } catch (err) {
-      throw toStoreError(err);
+      throw toStoreError(err, store);
     }
   };
 }

@@ -3,7 +3,7 @@
  *
  * One string value, two JSON arrays separated by a newline (JSON never contains a raw newline):
  *   head  [state, expiresAtMs, issuedAtMs, accessKeyId, packedPolicySize, assumedRoleArn, failure, revokedAtMs,
- *          revocationId]   rewritten by the Lua scripts (scripts.ts), so only short scalars live here
+ *          revocationId]   rewritten by the Lua scripts (session-scripts.ts), so only short scalars live here
  *   body  [issuer, subject, developer, project, accessType, template, roleArn, roleSessionName, sourceIdentity,
  *          createdAtMs, parameters, refresh?, owner?, developerClaim?]   written once by createPending, never
  *          re-encoded by Lua

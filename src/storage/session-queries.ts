@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Dimension, SessionKeys } from './keys';
-import { decodeRecord, type SessionRecord, type SessionState } from './record';
+import { decodeRecord, type SessionRecord, type SessionState } from './session-record';
 import { perKey, sendTogether } from './redis-client';
 
 /**
