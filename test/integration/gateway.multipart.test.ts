@@ -30,7 +30,7 @@ beforeAll(async () => {
   cpSync(TEMPLATES_DIR, templates, { recursive: true });
   const scratch = readFileSync(path.join(TEMPLATES_DIR, 's3-write-prefix.yaml'), 'utf8')
     .replace('name: s3-write-prefix', 'name: s3-scratch-prefix')
-    .replace(/\ngateway:\n  deny: .*\n/, '\n')
+    .replace(/\ngateway:\n {2}deny: .*\n/, '\n')
     .replace('Action: [s3:PutObject, s3:GetObject]', 'Action: [s3:PutObject, s3:GetObject, s3:DeleteObject]');
   writeFileSync(path.join(templates, 's3-scratch-prefix.yaml'), scratch);
   stack = await startStack({ gateway: true, configure: (raw) => (raw.templatesDir = templates) });
