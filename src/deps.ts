@@ -1,18 +1,19 @@
 import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { Cluster, Redis } from 'ioredis';
+import { ApprovalStore } from './approvals/approval-store';
 import type { Identity } from './auth/identity';
 import { createTokenVerifier } from './auth/verify-token';
 import type { GatewayDeps } from './ports';
 import type { Config } from './config';
+import { ConsoleStore } from './console/console-store';
 import { GatewayStore } from './gateway/gateway-store';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { loadOpenApi, type OpenApi } from './openapi';
-import { applyRolePolicy } from './revoke/apply-role-policy';
+import { roleApplier } from './revoke/apply-role-policy';
 import { KillSwitchStore, type RoleState } from './storage/kill-switch-store';
-import { longestSessionSeconds } from './revoke/session-coverage';
-import { startReconciler, type Reconciler } from './revoke/reconciler';
+import { startRevocationReconciler, type Reconciler } from './revoke/reconciler';
 import { createRedis } from './storage/redis-client';
 import { SessionStore } from './storage/session-store';
 import { loadTemplates } from './templates/load-templates';
@@ -33,8 +34,12 @@ export interface AppDeps {
   killSwitch: KillSwitchStore;
   /** Current credentials of refreshable sessions, in this process only. */
   credentialCache: CredentialCache;
-  /** Layer 2 for one role: rebuild and write its revocation policy (never throws for AWS errors). */
+  /** Layer 2 for one role: rebuild and write its revocation policy (never throws for AWS errors); roleApplier. */
   applyRole(roleArn: string): Promise<RoleState>;
+  /** Approval requests of templates with `approval.required` (src/approvals/). */
+  approvals: ApprovalStore;
+  /** The operator console's sign-ins and sessions (src/console/). */
+  consoleStore: ConsoleStore;
   verifier: { verify(token: string): Promise<Identity> };
   templates: Map<string, LoadedTemplate>;
   openapi: OpenApi;
@@ -66,17 +71,6 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   // IAM is a global service: its endpoint is us-east-1 whatever region the service runs in.
   const iam = new IAMClient({ region: 'us-east-1', maxAttempts: 1, ...overrides.iamClientConfig });
   const killSwitch = new KillSwitchStore(redis, { keyPrefix: config.redis.keyPrefix, now });
-  const applyDeps = {
-    iam,
-    store: killSwitch,
-    now,
-    marginMs: config.killSwitch.marginSeconds * 1000,
-    policyName: config.killSwitch.policyName,
-    metrics: {
-      onApplied: (_role: string, seconds: number) => metrics.revocationApplySeconds.observe(seconds),
-      onPending: (count: number) => metrics.pendingRoles.set(count),
-    },
-  };
   const gateway: GatewayDeps | undefined =
     config.gateway.enabled && config.gateway.secretKey
       ? {
@@ -105,7 +99,9 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     iam,
     killSwitch,
     credentialCache: new CredentialCache(),
-    applyRole: (roleArn) => applyRolePolicy(applyDeps, roleArn),
+    applyRole: roleApplier({ iam, killSwitch, now, logger, metrics, config }),
+    approvals: new ApprovalStore(redis, config.redis.keyPrefix),
+    consoleStore: new ConsoleStore(redis, config.redis.keyPrefix),
     verifier: createTokenVerifier(config.issuers, { now }),
     templates: new Map(templates.map((t) => [t.name, t])),
     openapi: loadOpenApi(),
@@ -114,15 +110,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
 
 /** The kill switch's background half (retries pending roles, prunes expired entries); one leader at a time. */
 export function startDepsReconciler(deps: AppDeps): Reconciler {
-  return startReconciler({
-    store: deps.killSwitch,
-    apply: (roleArn) => deps.applyRole(roleArn),
-    intervalMs: deps.config.killSwitch.reconcileIntervalSeconds * 1000,
-    now: deps.now,
-    maxSessionSeconds: longestSessionSeconds(deps.config),
-    logger: deps.logger,
-    metrics: { onPending: (count) => deps.metrics.pendingRoles.set(count) },
-  });
+  return startRevocationReconciler(deps);
 }
 
 /** Releases connections; the app itself holds none. */

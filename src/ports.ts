@@ -3,11 +3,15 @@
  * a use case declares the few it needs (`RevokePorts`, `VendPorts`, ...) and `deps.ts` builds one object that
  * has them all. Arrows point one way: routes -> use cases -> these ports <- adapters (docs/architecture.md).
  */
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { ApprovalStore } from './approvals/approval-store';
+import type { Identity } from './auth/identity';
 import type { Config } from './config-types';
 import type { GatewayStore } from './gateway/gateway-store';
 import type { Logger } from './observability/logger';
 import type { Metrics } from './observability/metrics';
+import type { OpenApi } from './openapi';
 import type { KillSwitchStore } from './storage/kill-switch-store';
 import type { SessionStore } from './storage/session-store';
 import type { LoadedTemplate } from './templates/types';
@@ -36,6 +40,26 @@ export interface TemplatesPort {
 
 export interface StsPort {
   sts: STSClient;
+}
+
+/** Only for the kill switch's own inline policy; one attempt per call, the reconciler retries. */
+export interface IamPort {
+  iam: IAMClient;
+}
+
+/** Approval requests in Redis (src/approvals/approval-store.ts), one per service. */
+export interface ApprovalsPort {
+  approvals: ApprovalStore;
+}
+
+/** Checks bearer tokens: who is calling. */
+export interface VerifierPort {
+  verifier: { verify(token: string): Promise<Identity> };
+}
+
+/** openapi.yaml's request schemas, compiled once (src/openapi.ts). */
+export interface OpenApiPort {
+  openapi: OpenApi;
 }
 
 /** Current credentials of refreshable sessions, in this process only. */

@@ -47,7 +47,7 @@ export interface ApprovalRecord {
   /** The project key the vend would be tagged with. */
   project: string;
   /** The session policy it would get, rendered when asked (shown to approvers). */
-  policy: unknown;
+  policy: Record<string, unknown>;
   reason: string;
   approverGroups: string[];
   createdAt: string;

@@ -1,16 +1,17 @@
 import { randomInt } from 'node:crypto';
 import type { Identity } from '../auth/identity';
 import { projectKey } from '../auth/identity-key';
-import type { AppDeps } from '../deps';
+import type { components } from '../client/openapi-types';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
+import type { ApprovalsPort, ClockPort, ConfigPort, KillSwitchPort, ObservabilityPort, TemplatesPort } from '../ports';
 import { storeCall } from '../storage/store-call';
 import { authorizeTemplate } from '../templates/authorize';
 import { renderPolicy } from '../templates/render-policy';
 import type { LoadedTemplate } from '../templates/types';
-import { vendCredentials, type VendRequest, type VendResult } from '../vend/vend-credentials';
-import { ApprovalStore, type ApprovalRecord, type Decision } from './approval-store';
-import { notifyWebhook } from './webhook';
+import { vendCredentials, type VendPorts, type VendRequest, type VendResult } from '../vend/vend-credentials';
+import type { ApprovalRecord, Decision } from './approval-store';
+import { notifyWebhook, type WebhookPorts } from './webhook';
 
 export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600;
 
@@ -20,13 +21,14 @@ export type Actor = Pick<Identity, 'issuer' | 'subject' | 'owner' | 'developer' 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const newApprovalId = (): string => `a${Array.from({ length: 12 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')}`;
 
-const stores = new WeakMap<AppDeps, ApprovalStore>();
-/** The approval store of these deps (one per Redis client, made on first use). */
-export function approvalStore(deps: AppDeps): ApprovalStore {
-  let store = stores.get(deps);
-  if (!store) stores.set(deps, (store = new ApprovalStore(deps.redis, deps.config.redis.keyPrefix)));
-  return store;
-}
+/** What reading approvals uses: the approval store and a clock (a pending request past its deadline reads as expired). */
+export type ReadApprovalPorts = ApprovalsPort & ClockPort & ObservabilityPort;
+/** Deciding also reads the template's timeout, which sets how long an approved request can be collected. */
+export type DecideApprovalPorts = ReadApprovalPorts & TemplatesPort;
+/** Asking checks what a vend would check before recording (template, parameters, blocks), then announces it. */
+export type RequestApprovalPorts = ReadApprovalPorts & TemplatesPort & KillSwitchPort & WebhookPorts & ConfigPort<'approvals'>;
+/** Collecting runs the vend itself. */
+export type CollectApprovalPorts = ReadApprovalPorts & VendPorts;
 
 /** The template's approval rule when it requires one. */
 export function approvalRule(template: LoadedTemplate | undefined): LoadedTemplate['approval'] | undefined {
@@ -48,7 +50,7 @@ export function isRequester(rec: ApprovalRecord, actor: Actor): boolean {
  * allows the caller, the parameters render) is checked now, so an approver never sees a request that could not
  * be issued; then the request is recorded, audited, and announced to the webhook. Nothing is issued.
  */
-export async function requestApproval(deps: AppDeps, identity: Identity, req: VendRequest & { reason?: string }, requestId: string): Promise<ApprovalRecord> {
+export async function requestApproval(deps: RequestApprovalPorts, identity: Identity, req: VendRequest & { reason?: string }, requestId: string): Promise<ApprovalRecord> {
   const template = deps.templates.get(req.template)!;
   const rule = approvalRule(template)!;
   const base = { event: 'approval.request' as const, requestId, issuer: identity.issuer, subject: identity.subject, developer: identity.developer, template: req.template };
@@ -85,7 +87,7 @@ export async function requestApproval(deps: AppDeps, identity: Identity, req: Ve
       expiresAt: new Date(now.getTime() + timeout * 1000).toISOString(),
     };
     const max = deps.config.approvals.maxPendingPerDeveloper;
-    if (!(await storeCall(deps, 'approvals.create', () => approvalStore(deps).create(rec, max)))) {
+    if (!(await storeCall(deps, 'approvals.create', () => deps.approvals.create(rec, max)))) {
       throw new ApiError(429, 'too_many_approvals', `this developer already has ${max} approval requests waiting; wait for a decision`, { retryAfter: 30 });
     }
     audit(deps.logger, { ...base, outcome: 'pending', approvalId: rec.approvalId, project, parameters: rec.request.parameters, reason: rec.reason, expiresAt: rec.expiresAt });
@@ -98,8 +100,8 @@ export async function requestApproval(deps: AppDeps, identity: Identity, req: Ve
 }
 
 /** Reads one approval for `actor`: its requester or one of its approvers; anyone else learns nothing. */
-export async function readApproval(deps: AppDeps, actor: Actor, id: string): Promise<ApprovalRecord> {
-  const rec = await storeCall(deps, 'approvals.get', () => approvalStore(deps).get(id, deps.now()));
+export async function readApproval(deps: ReadApprovalPorts, actor: Actor, id: string): Promise<ApprovalRecord> {
+  const rec = await storeCall(deps, 'approvals.get', () => deps.approvals.get(id, deps.now()));
   if (!rec || !(isRequester(rec, actor) || actor.groups.some((g) => rec.approverGroups.includes(g)))) {
     throw new ApiError(404, 'approval_not_found', 'no such approval');
   }
@@ -107,13 +109,13 @@ export async function readApproval(deps: AppDeps, actor: Actor, id: string): Pro
 }
 
 /** Approvals `actor` may see (as requester or approver), newest first. */
-export async function listApprovals(deps: AppDeps, actor: Actor, state?: string): Promise<ApprovalRecord[]> {
-  const all = await storeCall(deps, 'approvals.list', () => approvalStore(deps).list(deps.now()));
+export async function listApprovals(deps: ReadApprovalPorts, actor: Actor, state?: string): Promise<ApprovalRecord[]> {
+  const all = await storeCall(deps, 'approvals.list', () => deps.approvals.list(deps.now()));
   return all.filter((r) => (isRequester(r, actor) || actor.groups.some((g) => r.approverGroups.includes(g))) && (state === undefined || r.state === state));
 }
 
 /** An approver's decision: approved or denied with a reason; only a pending request, never one's own. */
-export async function decideApproval(deps: AppDeps, actor: Actor, id: string, outcome: Decision['outcome'], reason: string, requestId: string): Promise<ApprovalRecord> {
+export async function decideApproval(deps: DecideApprovalPorts, actor: Actor, id: string, outcome: Decision['outcome'], reason: string, requestId: string): Promise<ApprovalRecord> {
   const base = { event: outcome === 'approved' ? ('approval.approve' as const) : ('approval.deny' as const), requestId, issuer: actor.issuer, subject: actor.subject, developer: actor.developer, approvalId: id, reason };
   try {
     const rec = await readApproval(deps, actor, id);
@@ -125,10 +127,10 @@ export async function decideApproval(deps: AppDeps, actor: Actor, id: string, ou
     const timeout = deps.templates.get(rec.template)?.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
     const collectBy = new Date(now.getTime() + timeout * 1000).toISOString();
     const moved = await storeCall(deps, 'approvals.decide', () =>
-      approvalStore(deps).transition(id, 'pending', outcome, { decision: JSON.stringify(decision), ...(outcome === 'approved' ? { collectBy } : {}) }),
+      deps.approvals.transition(id, 'pending', outcome, { decision: JSON.stringify(decision), ...(outcome === 'approved' ? { collectBy } : {}) }),
     );
     if (!moved) throw new ApiError(409, 'approval_decided', 'the request was decided meanwhile');
-    await approvalStore(deps).release(rec.requester.developer, id).catch(() => undefined);
+    await deps.approvals.release(rec.requester.developer, id).catch(() => undefined);
     audit(deps.logger, { ...base, outcome, template: rec.template, requester: rec.requester.developer });
     return { ...rec, state: outcome, decision, ...(outcome === 'approved' ? { collectBy } : {}) };
   } catch (err) {
@@ -142,9 +144,9 @@ export async function decideApproval(deps: AppDeps, actor: Actor, id: string, ou
  * template must still allow it, blocks and limits apply), once. A vend that fails leaves the approval
  * collectable again.
  */
-export async function collectApproval(deps: AppDeps, identity: Identity, id: string, requestId: string): Promise<{ approval: ApprovalRecord; result: VendResult }> {
+export async function collectApproval(deps: CollectApprovalPorts, identity: Identity, id: string, requestId: string): Promise<{ approval: ApprovalRecord; result: VendResult }> {
   const base = { event: 'approval.collect' as const, requestId, issuer: identity.issuer, subject: identity.subject, developer: identity.developer, approvalId: id };
-  const rec = await storeCall(deps, 'approvals.get', () => approvalStore(deps).get(id, deps.now()));
+  const rec = await storeCall(deps, 'approvals.get', () => deps.approvals.get(id, deps.now()));
   if (!rec || rec.requester.issuer !== identity.issuer || rec.requester.owner !== identity.owner || rec.requester.developer !== identity.developer) {
     audit(deps.logger, { ...base, outcome: 'refused', code: 'approval_not_found' });
     throw new ApiError(404, 'approval_not_found', 'no such approval');
@@ -154,7 +156,7 @@ export async function collectApproval(deps: AppDeps, identity: Identity, id: str
     const retry = rec.state === 'pending' ? { retryAfter: 2 } : {};
     throw new ApiError(409, `approval_${rec.state}`, `the request is ${rec.state}${rec.state === 'pending' ? '; ask again once it is approved' : ''}`, { ...retry, details: { state: rec.state } });
   }
-  const store = approvalStore(deps);
+  const store = deps.approvals;
   if (!(await storeCall(deps, 'approvals.collect', () => store.transition(id, 'approved', 'collected')))) {
     throw new ApiError(409, 'approval_collected', 'the request was collected meanwhile');
   }
@@ -171,7 +173,7 @@ export async function collectApproval(deps: AppDeps, identity: Identity, id: str
 }
 
 /** The JSON an approval is shown as (the API's Approval schema). */
-export function approvalBody(rec: ApprovalRecord): Record<string, unknown> {
+export function approvalBody(rec: ApprovalRecord): components['schemas']['Approval'] {
   return {
     ...rec,
     links: { self: `/v1/approvals/${rec.approvalId}`, collect: `/v1/approvals/${rec.approvalId}/collect` },

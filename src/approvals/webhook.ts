@@ -1,5 +1,8 @@
-import type { AppDeps } from '../deps';
+import type { ConfigPort, ObservabilityPort } from '../ports';
 import type { ApprovalRecord } from './approval-store';
+
+/** What announcing a request uses: where the webhook is, how long to wait, the console's public origin. */
+export type WebhookPorts = ObservabilityPort & ConfigPort<'approvals' | 'server'>;
 
 /** Slack's mrkdwn escapes (&, <, >): an agent's reason cannot mention @channel or make a link. */
 const slackText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -31,7 +34,7 @@ export function webhookPayload(rec: ApprovalRecord, consoleUrl?: string): Record
  * Tells the configured webhook of a new request; never throws and never holds up the vend (a webhook that is
  * down only costs the notification, logged as a warning).
  */
-export async function notifyWebhook(deps: AppDeps, rec: ApprovalRecord): Promise<void> {
+export async function notifyWebhook(deps: WebhookPorts, rec: ApprovalRecord): Promise<void> {
   const url = deps.config.approvals.webhookUrl;
   if (!url) return;
   try {

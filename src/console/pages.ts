@@ -82,7 +82,7 @@ export interface SessionView {
   tags: Record<string, string>;
   policy?: unknown;
   policyError?: string;
-  calls?: Array<Record<string, unknown>>;
+  calls?: ReadonlyArray<object>;
 }
 
 export function sessionPage(s: ConsoleSession, v: SessionView): Page {

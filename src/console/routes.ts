@@ -1,16 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { approvalStore, decideApproval, isRequester, mayApprove } from '../approvals/approvals';
+import { decideApproval, isRequester, mayApprove, type DecideApprovalPorts } from '../approvals/approvals';
 import type { Identity } from '../auth/identity';
 import { isOperator } from '../auth/operator';
 import { resolveDeveloper, resolveProject } from '../auth/resolve-identity';
 import { createTokenVerifier, type TokenVerifier } from '../auth/verify-token';
-import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
+import type { GatewayStore } from '../gateway/gateway-store';
 import { audit } from '../observability/audit';
 import { assertValid } from '../openapi';
-import { liftBlock } from '../revoke/lift-block';
-import { previewRevocation, revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
+import type { ConfigPort, OpenApiPort } from '../ports';
+import { liftBlock, type LiftBlockPorts } from '../revoke/lift-block';
+import { previewRevocation, revokeSessions, type RevokePorts, type RevokeRequest } from '../revoke/revoke-sessions';
 import { locals } from '../routes/middleware';
 import { publicUrl } from '../routes/vend-answer';
 import type { SessionRecord, SessionFilter } from '../storage/session-store';
@@ -19,7 +20,7 @@ import { renderPolicy } from '../templates/render-policy';
 import { sessionTags } from '../vend/session-credentials';
 import { findIllFormed } from '../well-formed';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
-import { ConsoleStore, type ConsoleIdentity, type ConsoleSession } from './console-store';
+import type { ConsoleIdentity, ConsoleSession, ConsoleStore } from './console-store';
 import { html } from './html';
 import { authorizationUrl, createDiscovery, exchangeCode, pkcePair } from './oidc';
 import * as pages from './pages';
@@ -32,10 +33,19 @@ export const SESSION_COOKIE = 'sv_console';
 const SIGN_IN_COOKIE = 'sv_console_signin';
 const LIST_PAGES = 5;
 
-/** Where a gateway session's recent AWS calls come from, when the service has a gateway. */
-export interface GatewayCallsSource {
-  recentCalls(sessionId: string, limit: number): Promise<Array<Record<string, unknown>>>;
-}
+/**
+ * What the console uses: the API's revoke, lift-block and decide use cases (so their ports), its own store of
+ * sign-ins and sessions, the contract (a revoke form is checked as POST /v1/revoke), and, with gateway
+ * delivery, a session's recent AWS calls.
+ */
+export type ConsolePorts = RevokePorts &
+  LiftBlockPorts &
+  DecideApprovalPorts &
+  OpenApiPort &
+  ConfigPort<'console' | 'issuers' | 'operators' | 'server'> & {
+    consoleStore: ConsoleStore;
+    gateway?: { store: Pick<GatewayStore, 'calls'> };
+  };
 
 interface ConsoleLocals {
   session: ConsoleSession;
@@ -79,16 +89,16 @@ const field = (body: unknown, name: string): string | undefined => {
  * issuer with the authorization code flow and PKCE. Every page reuses the API's use cases; this only adapts
  * HTML forms to them.
  */
-export function consoleRoutes(deps: AppDeps): Router {
+export function consoleRoutes(deps: ConsolePorts): Router {
   const router = Router();
   const cfg = deps.config.console;
   const offered = deps.config.issuers.filter((i) => !cfg.issuers || cfg.issuers.includes(i.name));
   // The API's verifier, pinned to the console's client id as the audience: an API token is no console sign-in,
   // and a console ID token is no API token.
   const verifier: TokenVerifier = createTokenVerifier(offered.map((i) => ({ ...i, audiences: [cfg.clientId] })), { now: deps.now });
-  const store = new ConsoleStore(deps.redis, deps.config.redis.keyPrefix);
+  const store = deps.consoleStore;
   const discovery = createDiscovery();
-  const gateway = (deps as AppDeps & { gatewayCalls?: GatewayCallsSource }).gatewayCalls;
+  const gateway = deps.gateway?.store;
 
   router.use('/console', (_req, res, next) => {
     res.setHeader('Content-Security-Policy', CONSOLE_CSP);
@@ -243,7 +253,7 @@ export function consoleRoutes(deps: AppDeps): Router {
     } catch (err) {
       policyError = `the policy no longer renders: ${(err as Error).message}`;
     }
-    const calls = pages.deliveryOf(rec) === 'gateway' && gateway ? await gateway.recentCalls(rec.id, 50).catch(() => []) : undefined;
+    const calls = pages.deliveryOf(rec) === 'gateway' && gateway ? await gateway.calls(rec.id, 50).catch(() => []) : undefined;
     send(res, 200, pages.sessionPage(consoleLocals(res).session, { rec, tags: sessionTags(rec), ...(policy ? { policy } : {}), ...(policyError ? { policyError } : {}), ...(calls ? { calls } : {}) }));
   });
 
@@ -329,7 +339,7 @@ export function consoleRoutes(deps: AppDeps): Router {
 
   router.get('/console/approvals', operator, async (_req, res) => {
     read(res, 'approvals');
-    const list = await storeCall(deps, 'approvals.list', () => approvalStore(deps).list(deps.now()));
+    const list = await storeCall(deps, 'approvals.list', () => deps.approvals.list(deps.now()));
     const order = { pending: 0, approved: 1, collected: 2, denied: 3, expired: 4 };
     list.sort((a, b) => order[a.state] - order[b.state] || b.createdAt.localeCompare(a.createdAt));
     send(res, 200, pages.approvalsPage(consoleLocals(res).session, list));
@@ -337,7 +347,7 @@ export function consoleRoutes(deps: AppDeps): Router {
   router.get('/console/approvals/:id', operator, async (req, res) => {
     const id = String(req.params.id);
     read(res, 'approval', { id });
-    const rec = await storeCall(deps, 'approvals.get', () => approvalStore(deps).get(id, deps.now()));
+    const rec = await storeCall(deps, 'approvals.get', () => deps.approvals.get(id, deps.now()));
     if (!rec) throw new ApiError(404, 'approval_not_found', 'no such approval');
     const a = actor(res);
     const canDecide = isRequester(rec, a)
@@ -374,6 +384,6 @@ export function consoleRoutes(deps: AppDeps): Router {
 }
 
 /** The callback URL this console registers with the issuer: on the service's public origin. */
-function redirectUri(deps: AppDeps, req: Request): string {
+function redirectUri(deps: ConfigPort<'server'>, req: Request): string {
   return `${publicUrl(deps, req)}/console/callback`;
 }

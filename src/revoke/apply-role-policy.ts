@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { IAM_DOCUMENT_CHARS } from '../auth/identity-key';
 import { nonWhitespaceLength } from '../policy/document';
+import type { ClockPort, ConfigPort, IamPort, KillSwitchPort, ObservabilityPort } from '../ports';
 import type { KillSwitchStore, RoleState } from '../storage/kill-switch-store';
 import { instantOf, mergeEntries, type RevocationEntry } from './revocation-entries';
 import { buildRevocationPolicy, type RevocationPolicy } from './revocation-policy';
@@ -33,6 +34,34 @@ export interface ApplyRolePolicyDeps {
   marginMs: number;
   policyName?: string;
   metrics?: RevocationMetrics;
+}
+
+/** The IAM step of a revocation for one role, as revokeSessions and the reconciler take it. */
+export interface ApplyRolePort {
+  /** Rebuild and write the role's revocation policy (never throws for AWS errors). */
+  applyRole(roleArn: string): Promise<RoleState>;
+}
+
+/** What the IAM step uses: IAM, the role entries in the kill-switch store, the skew margin and the policy name. */
+export type RolePolicyPorts = IamPort & KillSwitchPort & ClockPort & ObservabilityPort & ConfigPort<'killSwitch'>;
+
+/**
+ * The IAM step bound to the service's capabilities: the composition root calls this once and hands the result
+ * down as `applyRole`, so what a revocation writes to IAM is decided here, not where the parts are built.
+ */
+export function roleApplier(deps: RolePolicyPorts): ApplyRolePort['applyRole'] {
+  const bound: ApplyRolePolicyDeps = {
+    iam: deps.iam,
+    store: deps.killSwitch,
+    now: deps.now,
+    marginMs: deps.config.killSwitch.marginSeconds * 1000,
+    policyName: deps.config.killSwitch.policyName,
+    metrics: {
+      onApplied: (_role, seconds) => deps.metrics.revocationApplySeconds.observe(seconds),
+      onPending: (count) => deps.metrics.pendingRoles.set(count),
+    },
+  };
+  return (roleArn) => applyRolePolicy(bound, roleArn);
 }
 
 export const REVOCATION_POLICY_NAME = 'sts-vend-revocations';

@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RevocationMetrics } from './apply-role-policy';
+import type { ClockPort, ConfigPort, KillSwitchPort, ObservabilityPort } from '../ports';
+import type { ApplyRolePort, RevocationMetrics } from './apply-role-policy';
 import type { KillSwitchStore, RoleState } from '../storage/kill-switch-store';
+import { longestSessionSeconds } from './session-coverage';
 
 export interface ReconcilerOptions {
   store: KillSwitchStore;
@@ -32,6 +34,22 @@ const BATCH = 50;
 const MIN_LEASE_MS = 2000;
 // A role whose apply threw something unexpected is not retried in a tight loop.
 const AFTER_CRASH_MS = 60_000;
+
+/** What the service's reconciler uses: the kill-switch store, the IAM step, and how long sessions can last. */
+export type ReconcilerPorts = KillSwitchPort & ApplyRolePort & ClockPort & ObservabilityPort & ConfigPort<'killSwitch' | 'sessions'>;
+
+/** The service's reconciler: its interval from `killSwitch`, its pruning horizon from the longest session. */
+export function startRevocationReconciler(deps: ReconcilerPorts): Reconciler {
+  return startReconciler({
+    store: deps.killSwitch,
+    apply: (roleArn) => deps.applyRole(roleArn),
+    intervalMs: deps.config.killSwitch.reconcileIntervalSeconds * 1000,
+    now: deps.now,
+    maxSessionSeconds: longestSessionSeconds(deps.config),
+    logger: deps.logger,
+    metrics: { onPending: (count) => deps.metrics.pendingRoles.set(count) },
+  });
+}
 
 /** Starts the loop; the first pass runs at once. */
 export function startReconciler(opts: ReconcilerOptions): Reconciler {

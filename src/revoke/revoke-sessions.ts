@@ -6,22 +6,17 @@ import { audit } from '../observability/audit';
 import type { SessionRecord } from '../storage/session-store';
 import { storeCall } from '../storage/store-call';
 import { newSessionId } from '../vend/session-id';
+import type { ApplyRolePort } from './apply-role-policy';
 import type { RevocationRecord, RoleState, Selector } from '../storage/kill-switch-store';
 import { policyBefore, type RevocationEntry } from './revocation-entries';
 import { longestSessionSeconds } from './session-coverage';
 
 /**
  * What a revocation uses: the session indexes, the kill-switch store, the templates (for the roles a scope can
- * reach), a clock, and the IAM step for one role (apply-role-policy.ts, built by the composition root).
+ * reach), a clock, and the IAM step for one role (`roleApplier` in apply-role-policy.ts, which the composition
+ * root instantiates once).
  */
-export type RevokePorts = SessionsPort &
-  KillSwitchPort &
-  TemplatesPort &
-  ClockPort &
-  ObservabilityPort &
-  ConfigPort<'issuers' | 'killSwitch' | 'sessions'> & {
-    applyRole(roleArn: string): Promise<RoleState>;
-  };
+export type RevokePorts = SessionsPort & KillSwitchPort & TemplatesPort & ClockPort & ObservabilityPort & ApplyRolePort & ConfigPort<'issuers' | 'killSwitch' | 'sessions'>;
 
 export interface RevokeRequest {
   sessionId?: string;

@@ -1,14 +1,14 @@
 import { Router } from 'express';
-import { approvalBody, collectApproval, decideApproval, listApprovals, readApproval } from '../approvals/approvals';
-import type { AppDeps } from '../deps';
+import { approvalBody, collectApproval, decideApproval, listApprovals, readApproval, type CollectApprovalPorts, type DecideApprovalPorts } from '../approvals/approvals';
+import type { RoutePorts } from './guards';
 import { authenticate, locals, validate } from './middleware';
-import { vendAnswer } from './vend-answer';
+import { vendAnswer, type VendAnswerPorts } from './vend-answer';
 
 /**
  * Approvals (src/approvals/): the requester reads and collects its own; approvers (the template's approver
  * groups) list, read and decide them. Anyone else learns nothing, not even that a request exists.
  */
-export function approvalRoutes(deps: AppDeps): Router {
+export function approvalRoutes(deps: RoutePorts & DecideApprovalPorts & CollectApprovalPorts & VendAnswerPorts): Router {
   const router = Router();
   router.get('/v1/approvals', authenticate(deps), validate(deps, 'GET', '/v1/approvals'), async (req, res) => {
     const { state } = req.query as { state?: string };
@@ -19,8 +19,9 @@ export function approvalRoutes(deps: AppDeps): Router {
     res.json(approvalBody(await readApproval(deps, locals(res).identity!, String(req.params.id))));
   });
   for (const [verb, outcome] of [['approve', 'approved'], ['deny', 'denied']] as const) {
-    router.post(`/v1/approvals/:id/${verb}`, authenticate(deps), validate(deps, 'POST', `/v1/approvals/:id/${verb}`), async (req, res) => {
-      const { reason } = req.body as { reason: string };
+    const route = `/v1/approvals/:id/${verb}` as const;
+    router.post(route, authenticate(deps), validate(deps, 'POST', route), async (req, res) => {
+      const { reason } = req.body;
       const rec = await decideApproval(deps, locals(res).identity!, String(req.params.id), outcome, reason, locals(res).requestId);
       res.json(approvalBody(rec));
     });

@@ -1,10 +1,10 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { rfc3339, reportedExpiration } from '../client/reported-expiration';
-import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
-import { revokeSessions } from '../revoke/revoke-sessions';
+import { endHeldSession } from '../revoke/end-session';
+import type { RevokePorts } from '../revoke/revoke-sessions';
 import { SESSION_ID_PATTERN } from '../vend/session-id';
-import { checkpointSession, refreshCredentials, sessionOfHolder } from '../vend/refresh-credentials';
+import { checkpointSession, refreshCredentials, type RefreshPorts } from '../vend/refresh-credentials';
 import { locals } from './middleware';
 
 /**
@@ -19,7 +19,7 @@ import { locals } from './middleware';
  * - DELETE /v1/credentials/{id}: end the session (`sts-vend exec` when its command exits), needing only the
  *   session's token, since the OIDC token that vended it may have expired by then.
  */
-export function credentialRoutes(deps: AppDeps): Router {
+export function credentialRoutes(deps: RefreshPorts & RevokePorts): Router {
   const router = Router();
   router.get('/v1/credentials/:id', async (req, res) => {
     const { id, token } = holder(req);
@@ -43,29 +43,8 @@ export function credentialRoutes(deps: AppDeps): Router {
   });
   router.delete('/v1/credentials/:id', async (req, res) => {
     const { id, token } = holder(req);
-    const session = await sessionOfHolder(deps, id, token);
-    // Already over (revoked, ended, failed, or past its lifetime): ending it again is a no-op, not an error, since
-    // exec ends its session whatever became of it. Only the token is checked: ending needs no kill-switch verdict.
-    if (session.state !== 'live' || Date.parse(session.sessionEndsAt ?? session.expiresAt) <= deps.now().getTime()) {
-      res.json({ SessionId: id, State: 'ended', Pending: false });
-      return;
-    }
-    // The holder acts as the session's owner: its self-service entry can only ever fold into this developer's cut-off.
-    const actor = {
-      issuer: session.issuer,
-      iss: session.issuer,
-      subject: session.subject,
-      owner: session.owner,
-      developer: session.developer,
-      developerClaim: session.developerClaim,
-      namespace: deps.config.issuers.find((i) => i.name === session.issuer)?.namespace ?? '',
-      project: session.project,
-      groups: [],
-      accessType: session.accessType,
-      claims: {},
-    };
-    const { applied } = await revokeSessions(deps, actor, { sessionId: id, reason: 'ended by its holder' }, locals(res).requestId, { state: 'ended' });
-    res.json({ SessionId: id, State: 'ended', Pending: !applied });
+    const { pending } = await endHeldSession(deps, id, token, locals(res).requestId);
+    res.json({ SessionId: id, State: 'ended', Pending: pending });
   });
   router.use('/v1/credentials', (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', 'internal error', { cause: err });

@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
-import type { AppDeps } from '../deps';
+import type { ConfigPort, ObservabilityPort, SessionsPort, TemplatesPort } from '../ports';
 
 /**
  * Liveness, readiness (Redis answers, templates loaded) and Prometheus metrics (here unless `server.metrics` gives
  * them a listener of their own); no authentication.
  */
-export function healthRoutes(deps: AppDeps): Router {
+export function healthRoutes(deps: SessionsPort & TemplatesPort & ObservabilityPort & ConfigPort<'server'>): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -27,6 +27,6 @@ export function healthRoutes(deps: AppDeps): Router {
 }
 
 /** Prometheus text exposition of the service's registry. */
-export const metricsHandler = (deps: AppDeps) => async (_req: Request, res: Response): Promise<void> => {
+export const metricsHandler = (deps: ObservabilityPort) => async (_req: Request, res: Response): Promise<void> => {
   res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
 };

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ParamsDictionary } from 'express-serve-static-core';
 import { authError } from '../auth/auth-errors';
 import { extractBearerToken } from '../auth/bearer';
 import type { Identity } from '../auth/identity';
-import type { AppDeps } from '../deps';
+import type { paths } from '../client/openapi-types';
 import { ApiError } from '../errors';
 import { assertValid } from '../openapi';
+import type { ObservabilityPort, OpenApiPort, VerifierPort } from '../ports';
 import { findIllFormed } from '../well-formed';
 
 /** Per-request state kept on res.locals, typed. */
@@ -65,7 +67,7 @@ export function authorizationHeader(req: Request): string | undefined {
 }
 
 /** Verifies the bearer token; a refused token counts in sts_vend_auth_failures_total{code}. */
-export function authenticate(deps: AppDeps): RequestHandler {
+export function authenticate(deps: VerifierPort & ObservabilityPort): RequestHandler {
   return async (req, res, next) => {
     try {
       locals(res).identity = await deps.verifier.verify(extractBearerToken(authorizationHeader(req)));
@@ -77,8 +79,24 @@ export function authenticate(deps: AppDeps): RequestHandler {
   };
 }
 
-/** Validates the JSON body and path parameters against the operation in openapi.yaml. */
-export function validate(deps: AppDeps, method: string, route: string): RequestHandler {
+/** An express route (`/v1/sessions/:id`) as openapi.yaml spells the path (`/v1/sessions/{id}`). */
+type SpecPath<R extends string> = R extends `${infer Head}:${infer Name}/${infer Tail}`
+  ? `${Head}{${Name}}/${SpecPath<Tail>}`
+  : R extends `${infer Head}:${infer Name}`
+    ? `${Head}{${Name}}`
+    : R;
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** The operation openapi.yaml declares for this method and route (never, so no handler compiles, when it has none). */
+type OperationOf<M extends Method, R extends string> = SpecPath<R> extends keyof paths ? NonNullable<paths[SpecPath<R>][Lowercase<M> & keyof paths[SpecPath<R>]]> : never;
+/** The JSON body the operation takes, as generated from openapi.yaml (src/client/openapi-types.ts). */
+export type BodyOf<M extends Method, R extends string> = OperationOf<M, R> extends { requestBody: { content: { 'application/json': infer B } } } ? B : unknown;
+
+/**
+ * Validates the JSON body and path parameters against the operation in openapi.yaml. The handlers after it see
+ * `req.body` as the body type generated from the same file (a route openapi.yaml lacks does not compile), so
+ * routes read validated bodies without casts; test/unit/openapi-types.test.ts keeps the two files in step.
+ */
+export function validate<M extends Method, R extends string>(deps: OpenApiPort, method: M, route: R & (OperationOf<M, R> extends never ? never : R)): RequestHandler<ParamsDictionary, unknown, BodyOf<M, R>> {
   const op = deps.openapi.find(method, route);
   if (!op) throw new Error(`openapi.yaml has no ${method} ${route}`);
   return (req, _res, next) => {
@@ -103,7 +121,7 @@ export async function withCursor<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The one place errors become responses: client errors say why, server errors say little. */
-export function errorHandler(deps: AppDeps) {
+export function errorHandler(deps: ObservabilityPort) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = locals(res).requestId ?? 'unknown';
     const apiError = toApiError(err);

@@ -1,18 +1,18 @@
 import { Router } from 'express';
-import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
-import { liftBlock } from '../revoke/lift-block';
-import { revokeSessions, type RevokeRequest } from '../revoke/revoke-sessions';
+import type { ConfigPort } from '../ports';
+import { liftBlock, type LiftBlockPorts } from '../revoke/lift-block';
+import { revokeSessions, type RevokePorts } from '../revoke/revoke-sessions';
 import { storeCall } from '../storage/store-call';
-import { auditRead, operatorOnly, revocationBody } from './guards';
+import { auditRead, operatorOnly, revocationBody, type RoutePorts } from './guards';
 import { authenticate, locals, validate, withCursor } from './middleware';
 
 /** POST /v1/revoke and the revocation records; operators only. */
-export function revokeRoutes(deps: AppDeps): Router {
+export function revokeRoutes(deps: RoutePorts & RevokePorts & LiftBlockPorts & ConfigPort<'operators'>): Router {
   const router = Router();
   const guard = [authenticate(deps), operatorOnly(deps)];
   router.post('/v1/revoke', ...guard, validate(deps, 'POST', '/v1/revoke'), async (req, res) => {
-    const { revocation, applied } = await revokeSessions(deps, locals(res).identity!, req.body as RevokeRequest, locals(res).requestId);
+    const { revocation, applied } = await revokeSessions(deps, locals(res).identity!, req.body, locals(res).requestId);
     res.status(applied ? 200 : 202).json(revocationBody(revocation));
   });
   router.get('/v1/revocations', ...guard, validate(deps, 'GET', '/v1/revocations'), async (req, res) => {

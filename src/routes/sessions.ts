@@ -1,20 +1,19 @@
 import { Router } from 'express';
-import { isOperator } from '../auth/operator';
 import { resolveDeveloper, resolveProject } from '../auth/resolve-identity';
-import type { AppDeps } from '../deps';
+import { maySeeSession } from '../auth/session-access';
 import { ApiError } from '../errors';
-import type { PublicSession } from '../storage/session-record';
+import { endSession, type EndSessionPorts } from '../revoke/end-session';
+import type { components } from '../client/openapi-types';
 import type { SessionRecord, SessionState } from '../storage/session-store';
 import { storeCall } from '../storage/store-call';
-import { revokeSessions } from '../revoke/revoke-sessions';
 import { authenticate, locals, validate, withCursor } from './middleware';
-import { auditRead, operatorOnly, ownedBy, revocationBody } from './guards';
+import { auditRead, operatorOnly, revocationBody, type RoutePorts } from './guards';
 
 /**
  * Sessions: operators list them; the owner (or an operator) reads one or ends it early. Anyone else learns
  * nothing about a session, not even that it exists.
  */
-export function sessionRoutes(deps: AppDeps): Router {
+export function sessionRoutes(deps: RoutePorts & EndSessionPorts): Router {
   const router = Router();
   router.get('/v1/sessions', authenticate(deps), operatorOnly(deps), validate(deps, 'GET', '/v1/sessions'), async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
@@ -37,25 +36,13 @@ export function sessionRoutes(deps: AppDeps): Router {
     res.json({ sessions: page.sessions.map(publicSession), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
   });
   router.delete('/v1/sessions/:id', authenticate(deps), validate(deps, 'DELETE', '/v1/sessions/:id'), async (req, res) => {
-    const identity = locals(res).identity!;
-    const session = await storeCall(deps, 'get', () => deps.sessions.get(String(req.params.id)));
-    const owner = session !== null && ownedBy(session, identity);
-    if (!session || !(owner || isOperator(identity, deps.config.operators))) {
-      throw new ApiError(404, 'session_not_found', 'no such session');
-    }
-    const { revocation, applied } = await revokeSessions(
-      deps,
-      identity,
-      { sessionId: session.id, reason: owner ? 'ended by its owner' : 'ended by an operator' },
-      locals(res).requestId,
-      { state: owner ? 'ended' : 'revoked' },
-    );
+    const { revocation, applied } = await endSession(deps, locals(res).identity!, String(req.params.id), locals(res).requestId);
     res.status(applied ? 200 : 202).json(revocationBody(revocation));
   });
   router.get('/v1/sessions/:id', authenticate(deps), validate(deps, 'GET', '/v1/sessions/:id'), async (req, res) => {
     const identity = locals(res).identity!;
     const session = await storeCall(deps, 'get', () => deps.sessions.get(String(req.params.id)));
-    if (!session || !(ownedBy(session, identity) || isOperator(identity, deps.config.operators))) {
+    if (!session || !maySeeSession(session, identity, deps.config.operators)) {
       throw new ApiError(404, 'session_not_found', 'no such session');
     }
     res.setHeader('Cache-Control', 'no-store');
@@ -64,7 +51,8 @@ export function sessionRoutes(deps: AppDeps): Router {
   return router;
 }
 
-function publicSession(rec: SessionRecord): PublicSession {
+/** A session as the API answers it (openapi.yaml's Session): the record without its token hash. */
+function publicSession(rec: SessionRecord): components['schemas']['Session'] {
   const { tokenHash: _hash, ...rest } = rec;
   return rest;
 }

@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import type { AppDeps } from '../deps';
+import type { ObservabilityPort, TemplatesPort, VerifierPort } from '../ports';
 import { allows } from '../templates/authorize';
 import { authenticate, locals } from './middleware';
 
 /** GET /v1/templates: only the templates this caller may vend, so agents can discover their tasks. */
-export function templateRoutes(deps: AppDeps): Router {
+export function templateRoutes(deps: VerifierPort & ObservabilityPort & TemplatesPort): Router {
   const router = Router();
   router.get('/v1/templates', authenticate(deps), (_req, res) => {
     const identity = locals(res).identity!;

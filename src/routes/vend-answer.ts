@@ -1,19 +1,24 @@
 import type { Request } from 'express';
-import type { AppDeps } from '../deps';
+import type { components } from '../client/openapi-types';
 import { gatewayAccessKeyId, gatewaySecret } from '../gateway/gateway-key';
+import type { ConfigPort } from '../ports';
 import type { VendResult } from '../vend/vend-credentials';
+
+/** What a vend's answer reads: where the service is reached, its region, and the gateway's key and endpoint. */
+export type VendAnswerPorts = ConfigPort<'server' | 'aws'> & { gateway?: { key: Buffer; endpointUrl?: string } };
 
 /**
  * The 200 answer of a vend (and of collecting an approved request). A gateway vend answers gateway
  * credentials and no AWS credential: the real ones stay in the service, and the gateway credentials work until
- * the session ends (`expiresAt` = `sessionExpiresAt`).
+ * the session ends (`expiresAt` = `sessionExpiresAt`). Typed as openapi.yaml's VendResponse.
  */
-export function vendAnswer(deps: AppDeps, req: Request, { session, tags, credentials, containerToken }: VendResult): Record<string, unknown> {
+export function vendAnswer(deps: VendAnswerPorts, req: Request, { session, tags, credentials, containerToken }: VendResult): components['schemas']['VendResponse'] {
   const common = {
     sessionId: session.id,
     template: session.template,
     roleArn: session.roleArn,
-    assumedRoleArn: session.assumedRoleArn,
+    // What AWS answered; the session records the same once live.
+    assumedRoleArn: credentials.assumedRoleArn,
     roleSessionName: session.roleSessionName,
     sourceIdentity: session.sourceIdentity,
     tags,
@@ -49,7 +54,7 @@ export function vendAnswer(deps: AppDeps, req: Request, { session, tags, credent
  * Never the request's `Host` or `X-Forwarded-*`: a caller must not be able to point a container URL (which the
  * SDK will send the session's token to) at a host of its choosing.
  */
-export function publicUrl(deps: AppDeps, req: Request): string {
+export function publicUrl(deps: ConfigPort<'server'>, req: Request): string {
   if (deps.config.server.publicUrl) return deps.config.server.publicUrl;
   const { localAddress, localPort } = req.socket;
   // An IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d.

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { CredentialCachePort, KillSwitchPort } from '../ports';
+import type { CredentialCachePort, KillSwitchPort, ObservabilityPort, SessionsPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
 import type { SessionRecord } from '../storage/session-store';
@@ -48,7 +48,7 @@ export async function checkpointSession(deps: RefreshPorts, sessionId: string, t
 }
 
 /** The session whose container token this is (one Redis round trip), or 401 InvalidToken. */
-export async function sessionOfHolder(deps: RefreshPorts, sessionId: string, token: string): Promise<SessionRecord> {
+export async function sessionOfHolder(deps: SessionsPort & ObservabilityPort, sessionId: string, token: string): Promise<SessionRecord> {
   const session = await storeCall(deps, 'refresh.get', () => deps.sessions.get(sessionId));
   if (!session?.tokenHash || !sameHash(hashToken(token), session.tokenHash)) {
     throw new ApiError(401, 'InvalidToken', 'the authorization token does not match this session');

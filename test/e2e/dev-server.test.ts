@@ -5,6 +5,7 @@ import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client
 import { Redis } from 'ioredis';
 import { startDev, type DevStack } from '../../src/dev/dev-server';
 import { startRedis } from '../helpers/redis';
+import { itWhen } from '../helpers/skip';
 
 const sh = promisify(execFile);
 // Debian's AWS CLI, as the README's user has it (never the one a version manager puts first on PATH); in CI
@@ -56,7 +57,7 @@ describe('npm run dev walkthrough', () => {
     expect(await denied(s3.send(new DeleteObjectCommand({ Bucket: 'backend-data', Key: 'reports/2026/q3.csv' })))).toBe('AccessDenied');
   });
 
-  (hasAwsCli ? it : it.skip)('the printed AWS CLI lines read the prefix and are refused elsewhere', async () => {
+  itWhen(hasAwsCli, 'no /usr/bin/aws (apt-get install awscli)')('the printed AWS CLI lines read the prefix and are refused elsewhere', async () => {
     const [token] = printed('export TOKEN=');
     const [evalLine0] = printed('eval ');
     const evalLine = `${token}\n${evalLine0}`;

@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { answersPing, freePort } from '../../src/dev/dev-redis';
+import { createRedis, whenReady } from '../../src/storage/redis-client';
+import { describeWhen } from './skip';
 
 export interface TestRedis {
   url: string;
@@ -132,6 +134,71 @@ export async function startRedisCluster(size = 3): Promise<TestRedisCluster> {
   }
 }
 
+/** A test Redis and the service's own client on it, for every test of a file. */
+export interface RedisFixture {
+  server: TestRedis;
+  client: Redis;
+  /** A key prefix no other test uses, under the server's own (so a shared server is cleaned on stop). */
+  prefix(): string;
+}
+
+/**
+ * Starts a test Redis (startRedis, so TEST_REDIS_URL is honoured) and a client from src/sessions/redis-client.ts
+ * before the file's tests, and closes both after them. Read `server` and `client` inside tests and hooks.
+ */
+export function useTestRedis(): RedisFixture {
+  let server: TestRedis | undefined;
+  let client: Redis | undefined;
+  const fixture: RedisFixture = {
+    get server() {
+      if (!server) throw new Error('useTestRedis: the server is started in beforeAll; read it inside a test or hook');
+      return server;
+    },
+    get client() {
+      if (!client) throw new Error('useTestRedis: the client is made in beforeAll; read it inside a test or hook');
+      return client;
+    },
+    prefix: () => `${fixture.server.keyPrefix}${uniquePrefix()}`,
+  };
+  beforeAll(async () => {
+    server = await startRedis();
+    client = createRedis({ url: server.url }) as Redis;
+  });
+  afterAll(async () => {
+    await client?.quit();
+    await server?.stop();
+  });
+  return fixture;
+}
+
+/**
+ * A Redis Cluster of three primaries and a Cluster client on it (ready), for every test of a file; stopped after
+ * them. Only inside describeWithOwnRedis: a shared TEST_REDIS_URL server is no cluster.
+ */
+export function useTestRedisCluster(): { readonly cluster: TestRedisCluster; readonly client: Cluster } {
+  let cluster: TestRedisCluster | undefined;
+  let client: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+    client = createRedis({ url: `redis://${cluster.nodes[0]}`, cluster: cluster.nodes }) as Cluster;
+    await whenReady(client, 10_000);
+  }, 30_000);
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('useTestRedisCluster: the cluster is started in beforeAll');
+      return cluster;
+    },
+    get client() {
+      if (!client) throw new Error('useTestRedisCluster: the client is made in beforeAll');
+      return client;
+    },
+  };
+}
+
 function external(url: string, keyPrefix: string): TestRedis {
   const unsupported = (): Promise<void> => Promise.reject(new Error('TEST_REDIS_URL: an external server is never killed or restarted'));
   return {
@@ -236,10 +303,5 @@ async function stopProcess(server: Server, signal: NodeJS.Signals): Promise<void
  * a suite is skipped then, saying so, rather than silently.
  */
 export function describeWithOwnRedis(name: string, fn: () => void): void {
-  if (process.env.TEST_REDIS_URL) {
-    console.warn(`skipping "${name}": it runs redis-server processes of its own, and TEST_REDIS_URL names a shared server`);
-    describe.skip(`${name} (skipped: TEST_REDIS_URL is set)`, fn);
-    return;
-  }
-  describe(name, fn);
+  describeWhen(!process.env.TEST_REDIS_URL, 'it runs redis-server processes of its own, and TEST_REDIS_URL names a shared server')(name, fn);
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import type { Express } from 'express';
@@ -8,10 +7,11 @@ import { buildDeps, closeDeps, type AppDeps } from '../../src/deps';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer';
 import { startGateway, type RunningGateway } from '../../src/gateway/gateway-server';
 import { createLogger } from '../../src/observability/logger';
+import { serviceConfig } from './config';
 import { startTestAws, type TestAws } from './local-aws';
 import { startRedis, type TestRedis } from './redis';
 
-export const TEMPLATES_DIR = path.resolve(__dirname, '../../policies/templates');
+export { TEMPLATES_DIR } from './config';
 
 export interface TestStack {
   app: Express;
@@ -60,15 +60,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const corp = await startDevIssuer({ port: 0 });
   const ci = await startDevIssuer({ port: 0 });
   const raw: Record<string, unknown> = {
+    ...serviceConfig({ redis, corp, ci }),
     server: { port: 0, bodyLimitBytes: 16384 },
-    redis: { url: redis.url, keyPrefix: redis.keyPrefix },
     aws: { region: 'us-east-1', maxAttempts: 2 },
-    issuers: [
-      { name: 'corp', issuer: corp.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', namespace: '', claims: { developer: 'email', project: 'project', groups: 'groups' } },
-      { name: 'ci', issuer: ci.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' } },
-    ],
-    operators: { groups: ['secops'] },
-    templatesDir: TEMPLATES_DIR,
     limits: { vendsPerMinute: 1000, liveSessionsPerDeveloper: 1000 },
   };
   if (opts.gateway) raw.gateway = { enabled: true, port: 0, host: '127.0.0.1', endpoints: { default: aws.aws.url } };

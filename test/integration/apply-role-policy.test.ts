@@ -7,27 +7,24 @@ import { KillSwitchStore, type RevocationRecord } from '../../src/storage/kill-s
 import type { RevocationEntry } from '../../src/revoke/revocation-entries';
 import { createRedis } from '../../src/storage/redis-client';
 import { iamClient, roleArn, startTestAws, stsClient, validAssumeRole, type TestAws } from '../helpers/local-aws';
-import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
+import { useTestRedis } from '../helpers/redis';
 
 const ROLE = roleArn('agent-s3');
 const OBJECT = 'arn:aws:s3:::backend-data/reports/2026/q3.csv';
 const HOUR = 3_600_000;
 
+const db = useTestRedis();
 let env: TestAws;
-let server: TestRedis;
-let redis: Redis;
 let iam: IAMClient;
 let sts: STSClient;
 
 beforeAll(async () => {
-  [env, server] = await Promise.all([startTestAws(), startRedis()]);
-  redis = createRedis({ url: server.url }) as Redis;
+  env = await startTestAws();
   iam = iamClient(env);
   sts = stsClient(env);
 });
 afterAll(async () => {
-  await redis?.quit();
-  await Promise.all([env?.aws.stop(), server?.stop()]);
+  await env?.aws.stop();
 });
 afterEach(async () => {
   env.aws.admin.clearFaults();
@@ -36,7 +33,7 @@ afterEach(async () => {
 });
 
 /** A store on a fresh prefix and apply deps with a clock the test moves (entries' expiry is on this clock). */
-function setup(client: Redis = redis, prefix = `${server.keyPrefix}${uniquePrefix()}`) {
+function setup(client: Redis = db.client, prefix = db.prefix()) {
   const clock = { ms: Date.now() };
   const now = (): Date => new Date(clock.ms);
   const store = new KillSwitchStore(client, { keyPrefix: prefix, now });
@@ -112,7 +109,7 @@ it('a session entry makes AWS refuse that session and no other', async () => {
 
 it('two replicas applying different entries to one role concurrently both end up in the policy', async () => {
   const replica1 = setup();
-  const other = createRedis({ url: server.url }) as Redis;
+  const other = createRedis({ url: db.server.url }) as Redis;
   try {
     const replica2 = setup(other, replica1.prefix);
     const revoked: Array<{ id: string; akid: string }> = [];
@@ -144,7 +141,7 @@ it('two replicas applying different entries to one role concurrently both end up
 
 it('an apply waits for the role lock, so a write based on an older read cannot overwrite a newer one', async () => {
   const replica1 = setup();
-  const other = createRedis({ url: server.url }) as Redis;
+  const other = createRedis({ url: db.server.url }) as Redis;
   // Replica 1's IAM client holds its PutRolePolicy until the test opens the gate: its read is then stale.
   let openGate!: () => void;
   let atPut = false;

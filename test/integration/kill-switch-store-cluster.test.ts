@@ -1,9 +1,7 @@
-import type { Cluster } from 'ioredis';
 import { KillSwitchStore, type RevocationRecord } from '../../src/storage/kill-switch-store';
 import type { RevocationEntry } from '../../src/revoke/revocation-entries';
-import { createRedis, whenReady } from '../../src/storage/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
-import { describeWithOwnRedis, startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
+import { describeWithOwnRedis, uniquePrefix, useTestRedisCluster } from '../helpers/redis';
 
 // Redis Cluster rejects any command or script whose keys span slots (CROSSSLOT): every kill-switch operation runs
 // here against three primaries to show the key layout avoids it.
@@ -11,24 +9,13 @@ const T0 = Date.parse('2030-01-01T00:00:00Z');
 const ROLES = ['a', 'b', 'c', 'd', 'e'].map((n) => `arn:aws:iam::111122223333:role/role-${n}`);
 
 describeWithOwnRedis('kill-switch store on a Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  let client: Cluster;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-    client = createRedis({ url: `redis://${cluster.nodes[0]}`, cluster: cluster.nodes }) as Cluster;
-    await whenReady(client, 10_000);
-  }, 30_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useTestRedisCluster();
 
   it('records, checks, lists, lifts and does role work without crossing slots', async () => {
     const prefix = uniquePrefix();
     const now = (): Date => new Date(T0);
-    const store = new KillSwitchStore(client, { keyPrefix: prefix, now });
-    const sessions = new SessionStore(client, { keyPrefix: prefix, graceSeconds: 60, now });
+    const store = new KillSwitchStore(redis.client, { keyPrefix: prefix, now });
+    const sessions = new SessionStore(redis.client, { keyPrefix: prefix, graceSeconds: 60, now });
     const session: SessionRecord = {
       id: 'C00000000001', state: 'pending', issuer: 'corp', subject: 'alice', owner: 'alice', developer: 'alice', developerClaim: 'alice', project: 'p1', accessType: 'AI', template: 't1',
       roleArn: ROLES[0]!, roleSessionName: 'alice.C0000000', sourceIdentity: 'alice', parameters: {}, createdAt: new Date(T0 - 1000).toISOString(),

@@ -3,34 +3,24 @@ import { KillSwitchStore, type RevocationRecord, type Selector } from '../../src
 import type { RevocationEntry } from '../../src/revoke/revocation-entries';
 import { createRedis, StoreUnavailableError } from '../../src/storage/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
-import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
+import { useTestRedis } from '../helpers/redis';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const MIN = 60_000;
 const ROLE = 'arn:aws:iam::111122223333:role/agent-s3';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = createRedis({ url: server.url }) as Redis;
-});
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
+const db = useTestRedis();
 
 /** A kill-switch store and a session store sharing a fresh prefix, with a clock the test moves. */
 function setup() {
-  const prefix = `${server.keyPrefix}${uniquePrefix()}`;
+  const prefix = db.prefix();
   const clock = { ms: T0 };
   const now = (): Date => new Date(clock.ms);
   return {
     prefix,
     clock,
-    store: new KillSwitchStore(redis, { keyPrefix: prefix, now }),
-    sessions: new SessionStore(redis, { keyPrefix: prefix, graceSeconds: 300, now }),
+    store: new KillSwitchStore(db.client, { keyPrefix: prefix, now }),
+    sessions: new SessionStore(db.client, { keyPrefix: prefix, graceSeconds: 300, now }),
   };
 }
 
@@ -178,7 +168,7 @@ describe('revocation records', () => {
     await store.setRoleState(ROLE, { roleArn: ROLE, state: 'applied' });
     await store.recordRevocation({ ...rec, reason: 'changed', sessionsRevoked: 9 }, effects);
 
-    const other = createRedis({ url: server.url }) as Redis;
+    const other = createRedis({ url: db.server.url }) as Redis;
     try {
       const fresh = new KillSwitchStore(other, { keyPrefix: prefix, now: () => new Date(T0) });
       expect(await fresh.getRevocation(rec.revocationId)).toEqual({ ...rec, roles: [{ roleArn: ROLE, state: 'applied' }] });
@@ -293,7 +283,7 @@ describe('role work', () => {
     await store.recordRevocation(revocation({ kind: 'all' }), { ...noEffects, blockUntil: new Date(T0 + 10 * MIN) });
     clock.ms = T0 + 70 * MIN;
     await store.pruneKillSwitch(new Date(clock.ms), 3600);
-    expect((await redis.hkeys(`${prefix}{k}`)).sort()).toEqual(['r:developer:new']);
+    expect((await db.client.hkeys(`${prefix}{k}`)).sort()).toEqual(['r:developer:new']);
   });
 });
 
@@ -303,12 +293,12 @@ describe('locks', () => {
     let releaseFirst!: () => void;
     const first = store.withLock(ROLE, 10_000, () => new Promise<string>((r) => (releaseFirst = () => r('first'))));
     await new Promise((r) => setImmediate(r));
-    await waitFor(async () => (await redis.exists(`${prefix}{l:${ROLE}}`)) === 1);
+    await waitFor(async () => (await db.client.exists(`${prefix}{l:${ROLE}}`)) === 1);
     expect(await store.withLock(ROLE, 10_000, async () => 'second')).toBeUndefined();
     expect(await store.withLock('arn:aws:iam::111122223333:role/other', 10_000, async () => 'other role')).toBe('other role');
 
     // The first hold "expires" and someone else takes the lock; the first one's release must not free it.
-    await redis.del(`${prefix}{l:${ROLE}}`);
+    await db.client.del(`${prefix}{l:${ROLE}}`);
     let releaseThird!: () => void;
     const third = store.withLock(ROLE, 10_000, () => new Promise<string>((r) => (releaseThird = () => r('third'))));
     await waitFor(async () => typeof releaseThird === 'function');

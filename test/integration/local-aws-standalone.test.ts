@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ACCOUNT_ID, EXAMPLE_STATE_FILE, SERVICE_KEYS } from '../helpers/local-aws';
+import { itWhen } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -54,7 +55,7 @@ it('serves the SDK configured only through AWS_ENDPOINT_URL and the key variable
 });
 
 const cliInstalled = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
-(cliInstalled ? it : it.skip)('serves the AWS CLI with the same variables', async () => {
+itWhen(cliInstalled, 'no `aws` on PATH (apt-get install awscli)')('serves the AWS CLI with the same variables', async () => {
   const env = { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: SERVICE_KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: SERVICE_KEYS.secretAccessKey, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
   const { stdout } = await promisify(execFile)('aws', ['sts', 'get-caller-identity', '--output', 'json'], { env });
   expect(JSON.parse(stdout)).toMatchObject({ Account: ACCOUNT_ID });

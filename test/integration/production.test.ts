@@ -19,6 +19,7 @@ import { endpointInUse } from '../../src/startup/aws-setup';
 import { checkHealth } from '../../src/startup/healthcheck';
 import { SERVICE_KEYS, sessionKeys, startTestAws, stsClient, validAssumeRole, type TestAws } from '../helpers/local-aws';
 import { startRedis, type TestRedis } from '../helpers/redis';
+import { describeWhen } from '../helpers/skip';
 
 const TEMPLATES = path.resolve(__dirname, '../../policies/templates');
 const AWS_VARS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_IAM', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_USE_FIPS_ENDPOINT'];
@@ -145,7 +146,7 @@ describe('endpoints without overrides', () => {
 });
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
-(hasOpenssl ? describe : describe.skip)('server.tls', () => {
+describeWhen(hasOpenssl, 'no openssl to make a test certificate (apt-get install openssl)')('server.tls', () => {
   let cert: string;
   beforeAll(() => {
     // Files named relative to the config file, as an operator would write them.

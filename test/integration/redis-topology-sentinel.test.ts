@@ -4,15 +4,13 @@ import { READ, call, revoke, tokens, vendOk, waitFor } from '../helpers/kill-swi
 import { startRedisProcess, type RedisProcess } from '../helpers/redis-processes';
 import { uniquePrefix } from '../helpers/redis';
 import { startStack, type TestStack } from '../helpers/stack';
+import { describeWhen } from '../helpers/skip';
 
 // The service finding its Redis through Sentinel: a primary, a replica and one sentinel (quorum 1), all real
 // processes on free ports. After a forced failover the service follows the sentinel to the new primary and
 // still sees (and enforces) what it wrote before.
 const available = spawnSync('redis-server', ['--version']).status === 0;
-if (!available) console.warn('skipping the Sentinel tests: redis-server (which also runs Sentinel) is not installed');
-const maybe = available ? describe : describe.skip;
-
-maybe('the service behind Redis Sentinel', () => {
+describeWhen(available, 'redis-server (which also runs Sentinel) is not installed')('the service behind Redis Sentinel', () => {
   const procs: RedisProcess[] = [];
   let primary: RedisProcess;
   let replica: RedisProcess;

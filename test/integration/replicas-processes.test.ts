@@ -10,7 +10,7 @@ import { AGENT_S3, READ, pause, waitFor } from '../helpers/kill-switch';
 import { SERVICE_KEYS, startTestAws, type TestAws } from '../helpers/local-aws';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { spawnWatched, type WatchedProcess } from '../helpers/redis-processes';
-import { TEMPLATES_DIR } from '../helpers/stack';
+import { serviceConfig } from '../helpers/config';
 
 // Two real service processes (the production entry, src/main.ts, each with its reconciler) on one Redis and one
 // AWS emulator. IAM goes through a counting pass-through so the test sees every PutRolePolicy either replica sends.
@@ -99,15 +99,9 @@ beforeAll(async () => {
   writeFileSync(
     configFile,
     JSON.stringify({
+      ...serviceConfig({ redis, corp, ci }),
       server: { port: 0, host: '127.0.0.1', drainSeconds: 0 },
-      redis: { url: redis.url, keyPrefix: redis.keyPrefix },
       aws: { region: 'us-east-1', maxAttempts: 1 },
-      issuers: [
-        { name: 'corp', issuer: corp.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'AI', namespace: '', claims: { developer: 'email', project: 'project', groups: 'groups' } },
-        { name: 'ci', issuer: ci.issuer, audiences: ['sts-vend'], algorithms: ['RS256', 'ES256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' } },
-      ],
-      operators: { groups: ['secops'] },
-      templatesDir: TEMPLATES_DIR,
       limits: { vendsPerMinute: 1000, liveSessionsPerDeveloper: 1000 },
       killSwitch: { marginSeconds: 1, reconcileIntervalSeconds: 1 },
     }),

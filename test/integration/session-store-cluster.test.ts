@@ -1,28 +1,15 @@
-import type { Cluster } from 'ioredis';
-import { createRedis, whenReady } from '../../src/storage/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
-import { describeWithOwnRedis, startRedisCluster, uniquePrefix, type TestRedisCluster } from '../helpers/redis';
+import { describeWithOwnRedis, uniquePrefix, useTestRedisCluster } from '../helpers/redis';
 
 // Redis Cluster rejects any command or script whose keys span slots (CROSSSLOT), and ioredis rejects a pipeline
 // spanning nodes: every store operation runs here against three primaries to show the key layout avoids both.
 
 describeWithOwnRedis('session store on a Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  let client: Cluster;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-    client = createRedis({ url: `redis://${cluster.nodes[0]}`, cluster: cluster.nodes }) as Cluster;
-    await whenReady(client, 10_000);
-  }, 30_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useTestRedisCluster();
 
   it('reserves, records, lists and revokes across slots and nodes', async () => {
     const now = Date.now();
-    const store = new SessionStore(client, { keyPrefix: uniquePrefix(), graceSeconds: 60, now: () => new Date(now) });
+    const store = new SessionStore(redis.client, { keyPrefix: uniquePrefix(), graceSeconds: 60, now: () => new Date(now) });
     const recs: SessionRecord[] = [];
     for (let i = 0; i < 24; i++) {
       const id = `C${String(i).padStart(11, '0')}`;
@@ -58,7 +45,7 @@ describeWithOwnRedis('session store on a Redis Cluster', () => {
     await store.markFailed(recs[0]!.id, 'x');
     expect(await store.idsBy('template', 'template-2')).toEqual([]);
     // The keys really are spread over nodes (so the run above did cross them).
-    const sizes = await Promise.all(client.nodes('master').map((n) => n.dbsize()));
+    const sizes = await Promise.all(redis.client.nodes('master').map((n) => n.dbsize()));
     expect(sizes.filter((n) => n > 0).length).toBeGreaterThan(1);
   });
 });

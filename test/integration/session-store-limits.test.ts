@@ -1,29 +1,17 @@
-import type { Redis } from 'ioredis';
-import { createRedis } from '../../src/storage/redis-client';
 import { SessionStore } from '../../src/storage/session-store';
-import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
+import { useTestRedis } from '../helpers/redis';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const DEV = 'alice@example.com';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = createRedis({ url: server.url }) as Redis;
-});
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
+const db = useTestRedis();
 
 type Limits = { vendsPerMinute?: number; liveSessions?: number; ttlMs?: number };
 
 /** A store with its own prefix and a clock the test moves; `vend` reserves and, when admitted, records the session. */
 function setup(): { store: SessionStore; clock: { ms: number }; vend: (limits: Limits) => ReturnType<SessionStore['reserve']> } {
   const clock = { ms: T0 };
-  const store = new SessionStore(redis, { keyPrefix: `${server.keyPrefix}${uniquePrefix()}`, graceSeconds: 300, now: () => new Date(clock.ms) });
+  const store = new SessionStore(db.client, { keyPrefix: db.prefix(), graceSeconds: 300, now: () => new Date(clock.ms) });
   let n = 0;
   const vend = async (limits: Limits): ReturnType<SessionStore['reserve']> => {
     const id = `R${String(++n).padStart(11, '0')}`;

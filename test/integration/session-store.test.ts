@@ -1,28 +1,16 @@
-import type { Redis } from 'ioredis';
-import { createRedis } from '../../src/storage/redis-client';
 import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
-import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis';
+import { useTestRedis } from '../helpers/redis';
 
 const GRACE_SECONDS = 300;
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = createRedis({ url: server.url }) as Redis;
-});
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
+const db = useTestRedis();
 
 /** A store with its own prefix and a clock the test moves. */
 function setup(): { store: SessionStore; prefix: string; clock: { ms: number } } {
-  const prefix = `${server.keyPrefix}${uniquePrefix()}`;
+  const prefix = db.prefix();
   const clock = { ms: T0 };
-  return { store: new SessionStore(redis, { keyPrefix: prefix, graceSeconds: GRACE_SECONDS, now: () => new Date(clock.ms) }), prefix, clock };
+  return { store: new SessionStore(db.client, { keyPrefix: prefix, graceSeconds: GRACE_SECONDS, now: () => new Date(clock.ms) }), prefix, clock };
 }
 
 let counter = 0;
@@ -61,7 +49,7 @@ function live(rec: SessionRecord, expiresAtMs = T0 + 901_000) {
 }
 
 async function keysOf(prefix: string): Promise<string[]> {
-  return (await redis.keys(`${prefix}*`)).sort();
+  return (await db.client.keys(`${prefix}*`)).sort();
 }
 
 describe('session records', () => {
@@ -113,12 +101,12 @@ describe('session records', () => {
     await store.createPending(rec);
     const key = `${prefix}{s:${rec.id}}`;
     const expected = 900_000 + GRACE_SECONDS * 1000;
-    const pending = await redis.pttl(key);
+    const pending = await db.client.pttl(key);
     expect(pending).toBeLessThanOrEqual(expected);
     expect(pending).toBeGreaterThan(expected - 10_000);
 
     await store.markLive(rec.id, live(rec, T0 + 1_800_000));
-    const liveTtl = await redis.pttl(key);
+    const liveTtl = await db.client.pttl(key);
     expect(liveTtl).toBeLessThanOrEqual(expected + 900_000);
     expect(liveTtl).toBeGreaterThan(expected + 900_000 - 10_000);
   });
@@ -144,7 +132,7 @@ describe('session records', () => {
         `${prefix}{c:r}`,
       ].sort(),
     );
-    const raw = (await redis.get(`${prefix}{s:${rec.id}}`))!;
+    const raw = (await db.client.get(`${prefix}{s:${rec.id}}`))!;
     const [head, body] = raw.split('\n').map((part) => JSON.parse(part) as unknown[]);
     expect(head).toEqual(['l', T0 + 901_000, T0 + 400, 'ASIAEXAMPLE000000001', 7]);
     expect(body).toEqual(['corp', 'user-123', 'alice@example.com', 'backend-api', 'AI', 's3-read-prefix', rec.roleArn, rec.roleSessionName, null, T0, rec.parameters]);
@@ -175,7 +163,7 @@ describe('state changes', () => {
     expect(await store.get(rec.id)).toMatchObject({ state: 'failed', failure: 'sts_access_denied' });
     expect(await store.idsBy('developer', rec.developer)).toEqual([]);
     expect(await store.idsBy('project', rec.project)).toEqual([]);
-    expect(await redis.pttl(`${prefix}{s:${rec.id}}`)).toBeLessThanOrEqual(GRACE_SECONDS * 1000);
+    expect(await db.client.pttl(`${prefix}{s:${rec.id}}`)).toBeLessThanOrEqual(GRACE_SECONDS * 1000);
   });
 
   it('markRevoked drops sessions from the indexes, and a later markLive does not undo it', async () => {
@@ -217,7 +205,7 @@ describe('indexes', () => {
     // Trimming is lazy: the next write to the index removes the expired member.
     const d = record({ createdAt: new Date(clock.ms).toISOString(), expiresAt: new Date(clock.ms + 900_000).toISOString() });
     await store.createPending(d);
-    expect((await redis.zrange(`${prefix}{d:alice@example.com}`, 0, -1)).sort()).toEqual([c.id, d.id].sort());
+    expect((await db.client.zrange(`${prefix}{d:alice@example.com}`, 0, -1)).sort()).toEqual([c.id, d.id].sort());
   });
 
   it('lists sessions a page at a time, filtered, each exactly once', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { expectContract } from '../helpers/contract';
+import { describeWithOwnRedis } from '../helpers/redis';
 import { startStack, TEMPLATES_DIR, type TestStack } from '../helpers/stack';
 
 const read = { template: 's3-read-prefix', parameters: { bucket: 'backend-data', prefix: 'reports/' } };
@@ -138,7 +139,8 @@ describe('AWS refusing the trust policy', () => {
   });
 });
 
-describe('Redis stopping mid-run', () => {
+// It stops and restarts the stack's own redis-server: a shared TEST_REDIS_URL server is never stopped.
+describeWithOwnRedis('Redis stopping mid-run', () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startStack();

@@ -9,7 +9,7 @@ import { main } from '../../src/main';
 import { createLogger } from '../../src/observability/logger';
 import { SERVICE_KEYS, startTestAws, type TestAws } from '../helpers/local-aws';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { TEMPLATES_DIR } from '../helpers/stack';
+import { serviceConfig } from '../helpers/config';
 import { startCountingProxy, type CountingProxy } from './support/counting-proxy';
 import { client, send, type Answer } from './support/load';
 
@@ -40,19 +40,11 @@ beforeAll(async () => {
   issuers = [await startDevIssuer({ port: 0 }), await startDevIssuer({ port: 0 })];
   dir = mkdtempSync(path.join(os.tmpdir(), 'sts-vend-drain-'));
   configFile = path.join(dir, 'sts-vend.yaml');
-  const claims = { developer: 'email', project: 'project', groups: 'groups' };
   writeFileSync(
     configFile,
     stringify({
+      ...serviceConfig({ redis, corp: issuers[0]!, ci: issuers[1]! }),
       server: { port: 0, host: '127.0.0.1', drainSeconds: 5 },
-      redis: { url: redis.url, keyPrefix: redis.keyPrefix },
-      aws: { region: 'us-east-1' },
-      issuers: [
-        { name: 'corp', issuer: issuers[0]!.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI', namespace: '', claims },
-        { name: 'ci', issuer: issuers[1]!.issuer, audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'CI', claims: { developer: 'actor', project: 'repository' } },
-      ],
-      operators: { groups: ['secops'] },
-      templatesDir: TEMPLATES_DIR,
     }),
   );
   awsEnv = { AWS_ENDPOINT_URL: proxy.url, AWS_ACCESS_KEY_ID: SERVICE_KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: SERVICE_KEYS.secretAccessKey, AWS_REGION: 'us-east-1' };

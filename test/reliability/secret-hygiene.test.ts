@@ -5,6 +5,7 @@ import request from 'supertest';
 import { SERVICE_KEYS, startTestAws, type TestAws } from '../helpers/local-aws';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startStack, type TestStack } from '../helpers/stack';
+import { notePartSkipped } from '../helpers/skip';
 
 /**
  * Secret hygiene: a session of vends, container refreshes (reused and re-issued), revocations, refusals, STS
@@ -181,7 +182,8 @@ describe('secret hygiene', () => {
 
     // Redis gone: the fail-closed answers and their log lines, then Redis back on the same data (a shared
     // server, TEST_REDIS_URL, is never killed).
-    if (!redis.external) {
+    if (redis.external) notePartSkipped('secret hygiene: Redis dying mid-run and its append-only file', 'TEST_REDIS_URL names a shared server, which is never killed and whose files are not ours');
+    else {
       await redis.kill();
       expect((await vend(READ, later)).status).toBe(503);
       expect((await refresh(aliceContainers[1]!)).status).toBe(503);

@@ -57,10 +57,29 @@ describe('architecture rules (docs/architecture.md)', () => {
     expect(runtime).toEqual([]);
   });
 
-  it('the vend, refresh and revoke use cases name no type of the composition root: they declare their ports', () => {
-    const useCases = edges.filter((e) => /^(vend|revoke)[\\/]/.test(e.from));
-    expect(useCases.length).toBeGreaterThan(20);
+  it('the use cases (vend, refresh, revoke, end a session, lift a block, approvals, a gateway call) name no type of the composition root: they declare their ports', () => {
+    const useCases = edges.filter((e) => /^(vend|revoke|approvals|gateway)[\\/]/.test(e.from));
+    expect(useCases.length).toBeGreaterThan(30);
+    expect(useCases.some((e) => e.from === path.join('revoke', 'end-session.ts'))).toBe(true);
     expect(useCases.filter((e) => e.to === 'deps.ts')).toEqual([]);
+  });
+
+  it('routes and the console take ports, not AppDeps: only app.ts hands them the whole object', () => {
+    const adapters = edges.filter((e) => /^(routes|console)[\\/]/.test(e.from));
+    expect(adapters.length).toBeGreaterThan(30);
+    expect(adapters.filter((e) => e.to === 'deps.ts')).toEqual([]);
+  });
+
+  it('the IAM step of a revocation is built in src/revoke: deps.ts instantiates it and writes no IAM call of its own', () => {
+    const text = readFileSync(path.join(SRC, 'deps.ts'), 'utf8');
+    expect(edges).toContainEqual({ from: 'deps.ts', to: path.join('revoke', 'apply-role-policy.ts'), typeOnly: false });
+    expect(text).toMatch(/roleApplier\(/);
+    expect(text).not.toMatch(/applyRolePolicy|longestSessionSeconds|marginSeconds \* 1000/);
+  });
+
+  it('approvals take their store as a port: nothing keeps a store per AppDeps on the side', () => {
+    const approvals = files(path.join(SRC, 'approvals')).map((f) => readFileSync(f, 'utf8'));
+    expect(approvals.filter((t) => /WeakMap/.test(t))).toEqual([]);
   });
 
   it('only the routes and the composition roots load express', () => {
@@ -90,6 +109,12 @@ describe('architecture rules (docs/architecture.md)', () => {
   it('the client library agents import loads no server module', () => {
     const client = edges.filter((e) => e.from.startsWith(`client${path.sep}`) && !e.typeOnly);
     expect(client.length).toBeGreaterThan(3);
+    expect(client.filter((e) => !e.to.startsWith(`client${path.sep}`))).toEqual([]);
+  });
+
+  it('the client names no server type either: its types come from openapi.yaml (client/openapi-types.ts)', () => {
+    const client = edges.filter((e) => e.from.startsWith(`client${path.sep}`));
+    expect(client).toContainEqual({ from: path.join('client', 'types.ts'), to: path.join('client', 'openapi-types.ts'), typeOnly: true });
     expect(client.filter((e) => !e.to.startsWith(`client${path.sep}`))).toEqual([]);
   });
 });

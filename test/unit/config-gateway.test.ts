@@ -2,12 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config';
-import { problemsOf } from '../helpers/config';
+import { MINIMAL_CONFIG as minimal, problemsOf } from '../helpers/config';
 
-const minimal = {
-  aws: { region: 'us-east-1' },
-  issuers: [{ name: 'corp', issuer: 'https://idp.example.com', audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI', claims: { developer: 'email' } }],
-};
 const KEY = 'k'.repeat(32);
 
 describe('gateway configuration', () => {

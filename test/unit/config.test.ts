@@ -2,17 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, parseConfig } from '../../src/config';
-import { problemsOf } from '../helpers/config';
-
-const issuer = {
-  name: 'corp',
-  issuer: 'https://idp.example.com',
-  audiences: ['sts-vend'],
-  algorithms: ['RS256'],
-  accessType: 'AI',
-  claims: { developer: 'email' },
-};
-const minimal = { aws: { region: 'us-east-1' }, issuers: [issuer] };
+import { MINIMAL_CONFIG as minimal, problemsOf, TEST_ISSUER as issuer } from '../helpers/config';
 
 describe('parseConfig', () => {
   it('fills the documented defaults', () => {

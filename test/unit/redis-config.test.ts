@@ -1,8 +1,7 @@
 import { inspect } from 'node:util';
 import { parseConfig } from '../../src/config';
-import { problemsOf } from '../helpers/config';
+import { problemsOf, TEST_ISSUER as issuer } from '../helpers/config';
 
-const issuer = { name: 'corp', issuer: 'https://idp.example.com', audiences: ['sts-vend'], algorithms: ['RS256'], accessType: 'AI', claims: { developer: 'email' } };
 const withRedis = (redis: Record<string, unknown>) => ({ aws: { region: 'us-east-1' }, issuers: [issuer], redis });
 
 describe('redis config: topologies', () => {

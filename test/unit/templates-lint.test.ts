@@ -1,6 +1,6 @@
 import { loadTemplates } from '../../src/templates/load-templates';
 import { isAnchored } from '../../src/templates/lint-parameters';
-import { OPTS, problemsOf, removeTemplateDirs, templateDir, withChange, type Tpl } from './templates-fixtures';
+import { OPTS, templateProblemsOf, removeTemplateDirs, templateDir, withChange, type Tpl } from '../helpers/templates';
 
 afterAll(removeTemplateDirs);
 
@@ -82,12 +82,12 @@ describe('lint rules refuse a crafted bad template, naming file and field', () =
     ['identity values overflowing 2048', withChange((t) => (stmt(t).Resource = Array.from({ length: 8 }, (_, i) => `arn:aws:s3:::{{bucket}}/{{identity.developer}}/${i}/*`))), 'policy: worst-case rendered length 2831 chars exceeds the 2048-char session policy limit (every parameter at its maxLength, identity values at 256)'],
     ['managed policy ARNs overflowing 2048', withChange((t) => { prefix(t).maxLength = 400; t.policyArns = Array.from({ length: 10 }, (_, i) => `arn:aws:iam::111122223333:policy/${'p'.repeat(120)}${i}`); }), 'policy: worst-case rendered length 590 chars plus 1540 chars of policyArns exceeds the 2048-char session policy limit'],
   ])('%s', async (_name, template, expected) => {
-    const problems = await problemsOf({ 'bad.yaml': template });
+    const problems = await templateProblemsOf({ 'bad.yaml': template });
     expect(problems).toContainEqual(expect.stringContaining(`bad.yaml: ${expected}`));
   });
 
   it('reports several problems of one template together', async () => {
-    const problems = await problemsOf({
+    const problems = await templateProblemsOf({
       'bad.yaml': withChange((t) => {
         prefix(t).pattern = '^.*$';
         stmt(t).Action = ['s3:GetObjects', 's3:*'];

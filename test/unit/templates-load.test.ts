@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { validatePolicy } from '../../src/policy/document';
 import { TemplateLoadError, loadTemplates } from '../../src/templates/load-templates';
-import { EXAMPLES, OPTS, base, problemsOf, removeTemplateDirs, templateDir, withChange, type Tpl } from './templates-fixtures';
+import { EXAMPLES, OPTS, base, templateProblemsOf, removeTemplateDirs, templateDir, withChange, type Tpl } from '../helpers/templates';
 
 afterAll(removeTemplateDirs);
 
@@ -64,26 +64,26 @@ describe('template file problems name the file and the field', () => {
     ['approval approvers by user', withChange((t) => (t.approval = { required: true, approvers: { users: ['bob'] } })), 'approval.approvers.users: is not an allowed field'],
     ['misspelt schema keyword', withChange((t) => (t.parameters.properties.bucket.patern = 'x')), 'parameters: strict mode: unknown keyword: "patern"'],
   ])('%s', async (_name, template, expected) => {
-    const problems = await problemsOf({ 'bad.yaml': template });
+    const problems = await templateProblemsOf({ 'bad.yaml': template });
     expect(problems).toContainEqual(expect.stringContaining(`bad.yaml: ${expected}`));
   });
 
   it('reports YAML syntax errors with their line', async () => {
-    const problems = await problemsOf({ 'bad.yaml': 'name: x\nallow: [\n' });
+    const problems = await templateProblemsOf({ 'bad.yaml': 'name: x\nallow: [\n' });
     expect(problems[0]).toMatch(/bad\.yaml: \(yaml\): .*line \d+/);
   });
 
   it('reports duplicate keys in YAML', async () => {
-    expect(await problemsOf({ 'bad.yaml': 'name: a1\nname: a2\n' })).toContainEqual(expect.stringMatching(/bad\.yaml: \(yaml\): Map keys must be unique/));
+    expect(await templateProblemsOf({ 'bad.yaml': 'name: a1\nname: a2\n' })).toContainEqual(expect.stringMatching(/bad\.yaml: \(yaml\): Map keys must be unique/));
   });
 
   it('refuses a YAML alias bomb', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`)].join('\n');
-    expect(await problemsOf({ 'bad.yaml': bomb })).toEqual([expect.stringMatching(/bad\.yaml: \(yaml\): /)]);
+    expect(await templateProblemsOf({ 'bad.yaml': bomb })).toEqual([expect.stringMatching(/bad\.yaml: \(yaml\): /)]);
   });
 
   it('refuses an empty file', async () => {
-    expect(await problemsOf({ 'bad.yml': '' })).toEqual([expect.stringContaining('bad.yml: (template): must be object')]);
+    expect(await templateProblemsOf({ 'bad.yml': '' })).toEqual([expect.stringContaining('bad.yml: (template): must be object')]);
   });
 });
 
@@ -114,12 +114,12 @@ describe('collecting problems across files', () => {
   });
 
   it('refuses duplicate template names, naming both files', async () => {
-    const problems = await problemsOf({ 'a.yaml': base(), 'b.yml': base() });
+    const problems = await templateProblemsOf({ 'a.yaml': base(), 'b.yml': base() });
     expect(problems).toEqual([expect.stringMatching(/b\.yml: name: duplicate template name "good" \(also in .*a\.yaml\)$/)]);
   });
 
   it('refuses an empty or missing directory', async () => {
-    expect(await problemsOf({ 'notes.txt': 'x' })).toEqual([expect.stringContaining('no *.yaml or *.yml templates found')]);
+    expect(await templateProblemsOf({ 'notes.txt': 'x' })).toEqual([expect.stringContaining('no *.yaml or *.yml templates found')]);
     const err = (await loadTemplates(path.join(os.tmpdir(), 'does-not-exist-templates'), OPTS).catch((e: unknown) => e)) as TemplateLoadError;
     expect(err.problems).toEqual([expect.stringContaining('cannot read the templates directory')]);
   });

@@ -4,7 +4,7 @@ import { loadTemplates } from '../../src/templates/load-templates';
 import { renderPolicy } from '../../src/templates/render-policy';
 import { ajv } from '../../src/templates/template-schema';
 import type { LoadedTemplate } from '../../src/templates/types';
-import { EXAMPLES, OPTS, removeTemplateDirs, templateDir, withChange } from './templates-fixtures';
+import { EXAMPLES, OPTS, removeTemplateDirs, templateDir, withChange } from '../helpers/templates';
 
 afterAll(removeTemplateDirs);
 

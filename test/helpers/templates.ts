@@ -1,4 +1,4 @@
-/** Shared fixtures of the templates-*.test.ts files: temp template directories and a valid base template. */
+/** Fixtures of the template tests (test/unit/templates-*.test.ts): temp template directories and a valid base template. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,7 @@ export function templateDir(files: Record<string, unknown>): string {
 }
 
 /** The problems loading these files reports (fails the test when they load). */
-export async function problemsOf(files: Record<string, unknown>, opts = OPTS): Promise<string[]> {
+export async function templateProblemsOf(files: Record<string, unknown>, opts = OPTS): Promise<string[]> {
   const err = await loadTemplates(templateDir(files), opts).then(() => undefined, (e: unknown) => e);
   if (!(err instanceof TemplateLoadError)) throw new Error('expected the templates to fail to load');
   return err.problems;
