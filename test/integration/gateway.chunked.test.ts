@@ -7,7 +7,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { createGatewayServer } from '../../src/gateway/gateway-server';
 import { chunkedBody, crc32Base64, type Form } from '../helpers/aws-chunked';
 import { errorCodeOf, rawCall } from '../helpers/raw-sigv4';
-import { describeWithRealClients, PYTHON } from '../helpers/real-clients';
+import { AWS_CLI, describeWithRealClients, PYTHON } from '../helpers/real-clients';
 import type { TestStack } from '../helpers/stack';
 import { startCountedGateway, type UpstreamCounter } from '../helpers/upstream-counter';
 
@@ -149,7 +149,7 @@ describe('hand-built signed chunks through the gateway', () => {
   });
 });
 
-describeWithRealClients('boto3 uploads with checksums through a TLS gateway (its trailer form)', () => {
+describeWithRealClients('boto3 and the AWS CLI upload with checksums through a TLS gateway (their trailer form)', () => {
   let server: Server;
   let url: string;
   let dir: string;
@@ -203,5 +203,24 @@ print(json.dumps(out))
     expect(JSON.parse(r.stdout)).toEqual({ CRC32: [true, true], SHA256: [true, true], parts: [true, true] });
     // Two PutObjects and three UploadParts, all aws-chunked with a trailer.
     expect(counter.requests.slice(before).filter((q) => q.method === 'PUT').map((q) => q.payload)).toEqual(Array(5).fill('STREAMING-UNSIGNED-PAYLOAD-TRAILER'));
+  }, 60_000);
+
+  it("Debian's AWS CLI: s3api put-object with a checksum over TLS sends the trailer form; get-object checks it", async () => {
+    writeFileSync(path.join(dir, 'cli.bin'), randomBytes(200_000));
+    const env = { PATH: '/usr/bin:/bin', HOME: dir, AWS_CONFIG_FILE: os.devNull, AWS_SHARED_CREDENTIALS_FILE: os.devNull, AWS_ACCESS_KEY_ID: gw.accessKeyId, AWS_SECRET_ACCESS_KEY: gw.secretAccessKey, AWS_DEFAULT_REGION: gw.region, AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '' };
+    const aws = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(AWS_CLI, ['--endpoint-url', url, '--ca-bundle', path.join(dir, 'cert.pem'), ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr })),
+      );
+    const before = counter.requests.length;
+    const put = await aws('s3api', 'put-object', '--bucket', 'backend-data', '--key', 'agent-out/cli-sum.bin', '--body', path.join(dir, 'cli.bin'), '--checksum-algorithm', 'SHA256', '--output', 'json');
+    expect(put.stderr).toBe('');
+    expect(counter.requests.slice(before).filter((q) => q.method === 'PUT').map((q) => q.payload)).toEqual(['STREAMING-UNSIGNED-PAYLOAD-TRAILER']);
+    const sum = createHash('sha256').update(readFileSync(path.join(dir, 'cli.bin'))).digest('base64');
+    expect(JSON.parse(put.stdout).ChecksumSHA256).toBe(sum);
+    const got = await aws('s3api', 'get-object', '--bucket', 'backend-data', '--key', 'agent-out/cli-sum.bin', '--checksum-mode', 'ENABLED', path.join(dir, 'cli-back.bin'), '--output', 'json');
+    expect(got.stderr).toBe('');
+    expect(JSON.parse(got.stdout).ChecksumSHA256).toBe(sum);
+    expect(sha(readFileSync(path.join(dir, 'cli-back.bin')))).toBe(sha(readFileSync(path.join(dir, 'cli.bin'))));
   }, 60_000);
 });
