@@ -3,16 +3,16 @@
  * live sessions through the SessionStore on a redis-server of their own (nothing else in it).
  */
 import { Redis } from 'ioredis';
-import { sessionKeys } from '../src/storage/keys';
+import { DEVELOPER_BUCKETS, sessionKeys } from '../src/storage/keys';
 import { createRedis } from '../src/storage/redis-client';
 import { SessionStore } from '../src/storage/session-store';
 import { startRedisServer } from './processes';
 import { usedMemory } from './redis-info';
 import { seedSessions } from './seed-sessions';
-import { BENCH_GRACE_SECONDS, BENCH_KEY_PREFIX, roleArn, SEED_TEMPLATES } from './world';
+import { BENCH_GRACE_SECONDS, BENCH_KEY_PREFIX } from './world';
 
 const MEMORY_SESSIONS = 100_000;
-// A developer runs a few agents at once; the per-developer index and registry entries are shared by them.
+// A developer runs a few agents at once; the per-developer index and catalogue entry are shared by them.
 const SESSIONS_PER_DEVELOPER = 5;
 
 export interface RedisMemory {
@@ -24,10 +24,10 @@ export interface RedisMemory {
   bytesPerSession: number;
   /**
    * Where the bytes go, per session (MEMORY USAGE of sampled keys): the record, the developer's index shared by
-   * its sessions, the project/template/role registries and catalogues, and the rest (Redis's own key-space
-   * and expiry tables, allocator rounding) as the difference.
+   * its sessions, the catalogues (developers in buckets, roles, template roles), and the rest (Redis's own
+   * key-space and expiry tables, allocator rounding) as the difference.
    */
-  breakdown: { record: number; developerIndex: number; registries: number; keyspaceAndOther: number };
+  breakdown: { record: number; developerIndex: number; catalogues: number; keyspaceAndOther: number };
   keys: number;
   seconds: number;
 }
@@ -65,13 +65,8 @@ export async function measureRedisMemory(issuer: string, log: (line: string) => 
     const record = (await memoryUsage(admin, sampled.map((id) => keys.record(id)))) / sampled.length;
     const devSample = Array.from({ length: SAMPLE }, (_x, i) => keys.developer(developer(i * SESSIONS_PER_DEVELOPER)));
     const developerIndex = (await memoryUsage(admin, devSample)) / SAMPLE / SESSIONS_PER_DEVELOPER;
-    const registryKeys = [
-      keys.registry('project', 'backend-api'),
-      ...SEED_TEMPLATES.flatMap((t) => [keys.registry('template', t.template), keys.registry('role', roleArn(t.role))]),
-      keys.catalogue('developer'),
-      keys.catalogue('role'),
-    ];
-    const registries = (await memoryUsage(admin, registryKeys)) / MEMORY_SESSIONS;
+    const catalogueKeys = [...Array.from({ length: DEVELOPER_BUCKETS }, (_x, i) => keys.developers(i)), keys.roles, keys.templateRoles];
+    const catalogues = (await memoryUsage(admin, catalogueKeys)) / MEMORY_SESSIONS;
     const bytesPerSession = (after - before) / MEMORY_SESSIONS;
     const result: RedisMemory = {
       sessions: MEMORY_SESSIONS,
@@ -80,7 +75,7 @@ export async function measureRedisMemory(issuer: string, log: (line: string) => 
       usedMemoryBefore: before,
       usedMemoryAfter: after,
       bytesPerSession,
-      breakdown: { record, developerIndex, registries, keyspaceAndOther: bytesPerSession - record - developerIndex - registries },
+      breakdown: { record, developerIndex, catalogues, keyspaceAndOther: bytesPerSession - record - developerIndex - catalogues },
       keys: (await admin.dbsize()) - keysBefore,
       seconds,
     };

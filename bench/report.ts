@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { GatewayLevel } from './gateway-overhead';
+import type { ProxyBench } from './gateway-proxy';
 import type { RevokeResult } from './kill-switch';
 import type { RedisMemory } from './redis-cost';
 import type { RoundTrips } from './redis-round-trips';
@@ -16,6 +17,7 @@ export interface Results {
   roundTrips: RoundTrips;
   tokens: VerifyResult[];
   gateway: GatewayLevel[];
+  gatewayProxy: ProxyBench;
 }
 
 export interface TargetRow {
@@ -47,7 +49,17 @@ export function targets(r: Results): TargetRow[] {
     { target: '<= 4 Redis round trips per vend', measured: r.roundTrips.roundTripsPerVend.toFixed(2), met: r.roundTrips.roundTripsPerVend <= 4 + 0.05 },
     { target: 'gateway: added p50 <= 1 ms (concurrency 1)', measured: `${gw(1).addedP50Ms.toFixed(2)} ms`, met: gw(1).addedP50Ms <= 1 },
     { target: 'gateway: service CPU per proxied call <= 0.3 ms', measured: `${gatewayCpu(gw(1)).toFixed(3)} ms`, met: gatewayCpu(gw(1)) <= 0.3 },
+    ...proxyTargets(r.gatewayProxy),
   ];
+}
+
+/** Proxy mode: 50 MB upload through the gateway >= 0.8 of direct, in both modes. */
+function proxyTargets(p: ProxyBench): TargetRow[] {
+  return (['proxy', 'endpoint'] as const).map((mode) => ({
+    target: `gateway ${mode} mode: 50 MB upload >= 0.8 of direct`,
+    measured: `${p.upload.ratio[mode].toFixed(2)} (${p.upload.mbPerSecond[mode].toFixed(0)} vs ${p.upload.mbPerSecond.direct.toFixed(0)} MB/s)`,
+    met: p.upload.ratio[mode] >= 0.8,
+  }));
 }
 
 /** The service process's CPU per call through the gateway, less what it spent per direct call (background work). */
@@ -129,7 +141,7 @@ export function renderTable(r: Results, machine: Machine): string {
   out.push('', '4. Redis cost');
   const b = r.redisMemory.breakdown;
   out.push(`  memory per live session: ${f(r.redisMemory.bytesPerSession, 0)} bytes (used_memory delta over ${r.redisMemory.sessions} sessions, ${r.redisMemory.developers} developers, ${r.redisMemory.roles} roles)`);
-  out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + registries ${f(b.registries, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
+  out.push(`                           record ${f(b.record, 0)} + developer index ${f(b.developerIndex, 0)} + catalogues ${f(b.catalogues, 0)} + key space, expiry, allocator ${f(b.keyspaceAndOther, 0)}`);
   out.push(`  commands per vend:       ${f(r.vend.redisCommandsPerVend, 2)} (INFO commandstats over ${r.vend.vendsCounted} vends, script-internal commands included: ${byName})`);
   out.push(`  round trips per vend:    ${f(r.roundTrips.roundTripsPerVend, 2)} (counted at a relay over ${r.roundTrips.vends} sequential vends; design: blockFor, reserve, createPending, markLive = 4)`);
   out.push('', '5. Token verification (createTokenVerifier, JWKS cached after the first fetch), one event loop');
@@ -162,6 +174,26 @@ export function renderTable(r: Results, machine: Machine): string {
       ]),
     ),
   );
+  out.push('', '7. Gateway proxy mode: S3 GetObject (JS SDK v3) direct, through the gateway as AWS_ENDPOINT_URL, and through it as HTTPS proxy (CONNECT, TLS to the AWS host name)');
+  out.push(
+    table(
+      ['concurrency', 'direct p50', 'endpoint p50', 'proxy p50', 'proxy p99', '+p50 vs direct', '+p50 vs endpoint', 'CPU ms/call endpoint', 'CPU ms/call proxy', 'errors'],
+      r.gatewayProxy.levels.map((l) => [
+        String(l.concurrency),
+        f(l.results.direct.p50Ms, 2),
+        f(l.results.endpoint.p50Ms, 2),
+        f(l.results.proxy.p50Ms, 2),
+        f(l.results.proxy.p99Ms, 2),
+        f(l.addedP50Ms.vsDirect, 2),
+        f(l.addedP50Ms.vsEndpoint, 2),
+        f(l.serviceCpuMsPerCall.endpoint - l.serviceCpuMsPerCall.direct, 3),
+        f(l.serviceCpuMsPerCall.proxy - l.serviceCpuMsPerCall.direct, 3),
+        String(l.results.direct.errors + l.results.endpoint.errors + l.results.proxy.errors),
+      ]),
+    ),
+  );
+  const up = r.gatewayProxy.upload;
+  out.push(`   50 MB PutObject: direct ${f(up.mbPerSecond.direct, 0)} MB/s, endpoint mode ${f(up.mbPerSecond.endpoint, 0)} MB/s (${f(up.ratio.endpoint, 2)} of direct), proxy mode ${f(up.mbPerSecond.proxy, 0)} MB/s (${f(up.ratio.proxy, 2)}); errors ${up.errors}`);
   out.push('', 'Targets (a benchmark: reported, never enforced)');
   out.push(table(['target', 'measured', 'met'], targets(r).map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO'])));
   return out.join('\n');

@@ -13,6 +13,7 @@ import { startDevIssuer, type DevIssuer } from '../src/dev/dev-issuer';
 import { loadLocalAwsState } from '../src/dev/local-aws';
 import { startIamProxy, type IamProxy } from './iam-proxy';
 import { measureGatewayOverhead } from './gateway-overhead';
+import { measureGatewayProxy } from './gateway-proxy';
 import { measureKillSwitch } from './kill-switch';
 import { keepAliveAgent, request } from './load';
 import { freePort, installCleanup, nodeArgs, startChild, startRedisServer, startService, stopAll, tempDir, waitFor } from './processes';
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
     const vend = await measureVendOverhead({ serviceUrl: service.url, awsUrl, issuer, redis: admin, credentials, pids }, log);
     log('6. gateway overhead (S3 GetObject through the gateway vs direct)');
     const gateway = await measureGatewayOverhead({ serviceUrl: service.url, gatewayUrl: service.gatewayUrl, awsUrl, issuer, pids }, log);
+    log('7. gateway proxy mode (GetObject direct, endpoint mode, proxy mode; 50 MB upload throughput)');
+    const gatewayProxy = await measureGatewayProxy({ serviceUrl: service.url, gatewayUrl: service.gatewayUrl, awsUrl, issuer, pids }, log);
     log('3. kill switch at scale');
     const killSwitch = await measureKillSwitch({ serviceUrl: service.url, redisUrl: redis.url, issuer, iam }, log);
     await service.child.stop();
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     log('4. Redis memory per live session (fresh redis-server)');
     const redisMemory = await measureRedisMemory(issuer.issuer, log);
 
-    const results = { vend, killSwitch, redisMemory, roundTrips, tokens, gateway };
+    const results = { vend, killSwitch, redisMemory, roundTrips, tokens, gateway, gatewayProxy };
     const seconds = Number(process.hrtime.bigint() - began) / 1e9;
     console.log(renderTable(results, m));
     const file = writeResults(results, m, seconds);

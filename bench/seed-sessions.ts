@@ -70,7 +70,7 @@ export async function seedSessions(store: SessionStore, o: SeedOptions, count: n
       const i = next++;
       const { rec, live } = seedSession(o, i, nowMs);
       await store.createPending(rec);
-      const state = await store.markLive(rec.id, live);
+      const state = await store.markLive(rec.id, live, rec);
       if (state !== 'live') throw new Error(`seeded session ${rec.id} is ${state ?? 'gone'}, not live`);
       ids[i] = rec.id;
     }

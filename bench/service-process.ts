@@ -7,6 +7,9 @@
  *   node --import tsx bench/service-process.ts --redis-url redis://... --issuer <corp> --ci-issuer <ci> --log-file <path>
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -14,8 +17,19 @@ import { createApp } from '../src/app';
 import { parseConfig } from '../src/config';
 import { buildDeps, closeDeps, startDepsReconciler } from '../src/deps';
 import { startGateway } from '../src/gateway/gateway-server';
+import { generateCa } from '../src/gateway/proxy-ca';
 import { createLogger } from '../src/observability/logger';
 import { BENCH_GRACE_SECONDS, BENCH_KEY_PREFIX, OPERATOR_GROUP, TEMPLATES_DIR } from './world';
+
+/** Proxy mode's CA for this process, in a private temporary folder (the gateway-proxy section uses it). */
+async function benchCa(): Promise<{ caCertFile: string; caKeyFile: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sts-vend-bench-ca-'));
+  const { certPem, keyPem } = await generateCa({ commonName: 'sts-vend bench gateway CA', days: 1 });
+  writeFileSync(path.join(dir, 'ca.pem'), certPem);
+  writeFileSync(path.join(dir, 'ca.key'), keyPem, { mode: 0o600 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { caCertFile: path.join(dir, 'ca.pem'), caKeyFile: path.join(dir, 'ca.key') };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -40,7 +54,7 @@ async function main(): Promise<void> {
     // The benchmark vends thousands of times per minute per developer: limits off (0).
     limits: { vendsPerMinute: 0, liveSessionsPerDeveloper: 0 },
     // The gateway section calls thousands of times per second through one session: no per-session limit.
-    gateway: { enabled: true, port: 0, host: '127.0.0.1', callsPerSecond: 0 },
+    gateway: { enabled: true, port: 0, host: '127.0.0.1', callsPerSecond: 0, proxy: { enabled: true, ...(await benchCa()) } },
   }, { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, STS_VEND_GATEWAY_KEY: randomBytes(32).toString('base64url') });
   // Production logs JSON lines at info; they go to a file here so the cost stays and stdout stays ours.
   const logger = createLogger({ level: 'info', destination: pino.destination({ dest: values['log-file'], sync: false }) });

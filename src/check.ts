@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config';
+import { ProxyCa } from './gateway/proxy-ca';
 import { readTls } from './startup/tls';
 import { loadTemplates, TemplateLoadError } from './templates/load-templates';
 
@@ -20,7 +21,7 @@ export interface CheckResult {
 
 /**
  * Validates `configFile` (default `$STS_VEND_CONFIG`, then ./sts-vend.yaml, as start does) and the templates it
- * points at, and the TLS files when `server.tls` is set. Never throws for a bad setup: problems are returned.
+ * points at, the TLS files when `server.tls` is set and the proxy CA when proxy mode is on. Never throws for a bad setup: problems are returned.
  */
 export async function checkConfig(opts: { configFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CheckResult> {
   const env = { ...(opts.env ?? process.env), ...(opts.configFile ? { STS_VEND_CONFIG: opts.configFile } : {}) };
@@ -42,6 +43,16 @@ export async function checkConfig(opts: { configFile?: string; env?: NodeJS.Proc
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems.map((p) => `${configFile}: ${p}`));
+  }
+  const proxy = config.gateway.proxy;
+  if (proxy.enabled && proxy.caCertFile && proxy.caKeyFile) {
+    // The CA pair proxy mode would load at start: readable, a CA, not expired, the key the certificate's.
+    try {
+      await ProxyCa.load({ caCertFile: proxy.caCertFile, caKeyFile: proxy.caKeyFile }, proxy);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems.map((p) => `${configFile}: ${p}`));
+    }
   }
   try {
     // The same options buildDeps passes (deps.ts): a template that would stop the service fails here too.

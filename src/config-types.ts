@@ -101,4 +101,21 @@ export interface GatewayConfig {
   historySize: number;
   /** Upstream overrides per signing name, or `default`: the emulator in dev; AWS's own endpoints otherwise. */
   endpoints: Record<string, string>;
+  proxy: GatewayProxyConfig;
+}
+
+/** Proxy mode: the gateway listener as an HTTPS proxy (CONNECT) that terminates TLS for AWS hosts with its own CA. */
+export interface GatewayProxyConfig {
+  enabled: boolean;
+  /** What agents get as HTTPS_PROXY; default the gateway's own URL. */
+  url?: string;
+  /** PEM files of the CA every replica signs its per-host certificates with (absolute once parsed). */
+  caCertFile?: string;
+  caKeyFile?: string;
+  /** Non-AWS destinations tunnelled without inspection (`host`, `*.domain`, with `:port` or 443). */
+  allow: string[];
+  /** Lifetime of a minted host certificate. */
+  certTtlSeconds: number;
+  /** Host certificates kept per process (least recently used go first). */
+  maxCachedCerts: number;
 }

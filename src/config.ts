@@ -4,7 +4,7 @@ import Ajv from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { NAMESPACE } from './auth/identity-key';
 import { redisSchema, settleRedis } from './config-redis';
-import type { Config } from './config-types';
+import type { Config, GatewayProxyConfig } from './config-types';
 
 export type { Config, IssuerConfig, LimitsConfig, RedisConfig } from './config-types';
 
@@ -156,6 +156,24 @@ const schema = {
         maxBufferedBodyBytes: { type: 'integer', minimum: 1024, maximum: 268435456, default: 16777216 },
         historySize: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
         endpoints: { type: 'object', propertyNames: { pattern: '^[a-z0-9-]{2,32}$' }, additionalProperties: { type: 'string', pattern: '^https?://[^/?#]+/?$' }, default: {} },
+        // Proxy mode (src/gateway/proxy-server.ts): the same listener as an HTTPS proxy for agents' AWS hosts.
+        proxy: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: false },
+            // What agents get as HTTPS_PROXY; default the gateway's own URL.
+            url: { type: 'string', pattern: '^https?://[^/]+$' },
+            // The CA that signs the per-host certificates: one pair shared by every replica, never generated here.
+            caCertFile: { type: 'string', minLength: 1 },
+            caKeyFile: { type: 'string', minLength: 1 },
+            // Non-AWS destinations tunnelled without inspection: `host`, `*.domain` or either with `:port` (443 if none).
+            allow: { type: 'array', maxItems: 1000, items: { type: 'string', pattern: '^(\\*\\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$' }, default: [] },
+            certTtlSeconds: { type: 'integer', minimum: 300, maximum: 604800, default: 3600 },
+            maxCachedCerts: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+          },
+        },
       },
     },
     console: {
@@ -291,7 +309,17 @@ function settleGateway(config: Config, env: NodeJS.ProcessEnv, baseDir: string):
     if (service && value && !endpoints[service]) endpoints[service] = value;
   }
   g.endpoints = endpoints;
+  if (g.proxy.enabled && !g.enabled) problems.push('gateway.proxy.enabled: proxy mode is part of the gateway; it needs gateway.enabled');
+  problems.push(...settleProxy(g.proxy, baseDir));
   return problems;
+}
+
+/** Proxy mode needs a CA pair from files (replicas must share one, so none is made up here); paths resolve from the config's folder. */
+function settleProxy(p: GatewayProxyConfig, baseDir: string): string[] {
+  if (p.caCertFile) p.caCertFile = path.resolve(baseDir, p.caCertFile);
+  if (p.caKeyFile) p.caKeyFile = path.resolve(baseDir, p.caKeyFile);
+  if (!p.enabled || (p.caCertFile && p.caKeyFile)) return [];
+  return [`gateway.proxy.${p.caCertFile ? 'caKeyFile' : 'caCertFile'}: proxy mode needs its CA certificate and key files (caCertFile, caKeyFile), shared by every replica`];
 }
 
 /** Reads `$STS_VEND_CONFIG` (default ./sts-vend.yaml); relative paths in it resolve from its folder. */

@@ -26,6 +26,8 @@ export const API_ERROR_STATUS = {
   approval_required: 403,
   self_approval: 403,
   not_an_approver: 403,
+  // Proxy mode's answer to a CONNECT (or absolute-form request) for a destination it does not serve.
+  destination_not_allowed: 403,
   unknown_template: 404,
   session_not_found: 404,
   revocation_not_found: 404,

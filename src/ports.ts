@@ -79,6 +79,8 @@ export interface GatewayDeps {
   key: Buffer;
   /** Where agents reach the gateway: `gateway.publicUrl`, else set once its listener is up. */
   endpointUrl?: string;
+  /** Proxy mode, once the listener is up: agents' HTTPS_PROXY and the CA certificate (PEM) they trust. */
+  proxy?: { url: string; caBundle: string };
 }
 
 export interface GatewayPort {

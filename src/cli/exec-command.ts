@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
+import type { GatewayVendResponse } from '../client/types';
 import { HeldSession } from '../client/held-session';
 import type { StsVendClient } from '../client/sts-vend-client';
 import { approvalWait } from './approvals-command';
 import { addConnectionOptions, connect, type ConnectionOptions } from './connection';
 import { CliError, type CliContext } from './context';
 import { CHECKPOINT_REUSE_MS, startContainerProxy } from './container-proxy';
-import { gatewayEnv } from './gateway-env';
+import { gatewayEnv, gatewayProxyEnv, writeCaBundle } from './gateway-env';
 import { addVendOptions, vendRequest, type VendOptions } from './vend-options';
 
 // Removed from the child's environment because the SDKs' default chain would pick them before the container
@@ -34,10 +37,17 @@ export function registerExec(cmd: Command, ctx: CliContext): void {
     .argument('<command...>', 'the command and its arguments (after --)')
     .passThroughOptions()
     .option('--gateway', 'gateway delivery: the command gets the gateway endpoint and gateway credentials, never an AWS credential')
+    .option('--proxy', 'with --gateway: proxy mode, the command reaches AWS host names through the gateway (HTTPS_PROXY, the gateway CA)')
     .addHelpText('after', '\nExample: sts-vend exec --template s3-read-prefix --param bucket=b --param prefix=p/ -- aws s3 ls s3://b/p/')
-    .action(async (command: string[], opts: VendOptions & ConnectionOptions & { gateway?: boolean }) => {
+    .action(async (command: string[], opts: VendOptions & ConnectionOptions & { gateway?: boolean; proxy?: boolean }) => {
+      if (opts.proxy && !opts.gateway) throw new CliError('usage', '--proxy goes with --gateway');
       const body = vendRequest(opts, opts.gateway ? 'gateway' : 'container');
       const { client } = await connect(opts, ctx);
+      if (opts.gateway && opts.proxy) {
+        const res = await client.vendGateway(body);
+        ctx.exitCode = await runWithCa(res.gateway, (caFile) => runChild(command, gatewayProxyEnv(ctx.env, res.gateway, caFile)));
+        return;
+      }
       if (opts.gateway) {
         const res = await client.vendGateway(body);
         ctx.exitCode = await runChild(command, gatewayEnv(ctx.env, res.gateway));
@@ -60,6 +70,16 @@ export function registerExec(cmd: Command, ctx: CliContext): void {
         await endSession(client, res.container, res.sessionId, ctx);
       }
     });
+}
+
+/** Runs with the gateway CA in a private temporary file, removed once the command is done. */
+async function runWithCa(g: GatewayVendResponse['gateway'], run: (caFile: string) => Promise<number>): Promise<number> {
+  const caFile = writeCaBundle(g);
+  try {
+    return await run(caFile);
+  } finally {
+    rmSync(path.dirname(caFile), { recursive: true, force: true });
+  }
 }
 
 /** Ends the session with its own token (the OIDC token may have expired while the command ran). */

@@ -503,6 +503,10 @@ export interface components {
                 /** @description Valid only at this gateway; derived from the server key, stored nowhere */
                 secretAccessKey: string;
                 region: string;
+                /** @description Proxy mode (`gateway.proxy.enabled`): HTTPS_PROXY for clients that reach AWS by its own host names */
+                proxyUrl?: string;
+                /** @description Proxy mode: PEM of the gateway CA certificate the agent trusts for AWS hosts (AWS_CA_BUNDLE, NODE_EXTRA_CA_CERTS); never its key */
+                caBundle?: string;
             };
             credentials?: {
                 accessKeyId: string;
@@ -659,7 +663,7 @@ export interface components {
          *     this list, that table and every error the code throws equal). What each means: the README's API section.
          *     400: invalid_request, malformed_json, delivery_unavailable, ill_formed_text, invalid_developer, invalid_parameters, invalid_identity, project_required, packed_policy_too_large, aws_limit_exceeded
          *     401: missing_token, malformed_token, token_too_large, unknown_issuer, invalid_audience, unsupported_algorithm, invalid_signature, unknown_key, token_expired, token_not_yet_valid, token_too_old, token_lifetime_too_long, ambiguous_authorization, ill_formed_claim, missing_claim, invalid_claim, bound_claim_mismatch
-         *     403: template_forbidden, project_not_allowed, project_mismatch, operator_only, blocked, session_revoked, approval_required, self_approval, not_an_approver
+         *     403: template_forbidden, project_not_allowed, project_mismatch, operator_only, blocked, session_revoked, approval_required, self_approval, not_an_approver, destination_not_allowed
          *     404: unknown_template, session_not_found, revocation_not_found, approval_not_found, not_found
          *     409: no_block, template_removed, approval_pending, approval_approved, approval_denied, approval_expired, approval_collected, approval_decided
          *     413: payload_too_large
@@ -670,7 +674,7 @@ export interface components {
          *     503: jwks_unavailable, store_unavailable, revocation_incomplete, aws_throttled, aws_unavailable
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "malformed_json" | "delivery_unavailable" | "ill_formed_text" | "invalid_developer" | "invalid_parameters" | "invalid_identity" | "project_required" | "packed_policy_too_large" | "aws_limit_exceeded" | "missing_token" | "malformed_token" | "token_too_large" | "unknown_issuer" | "invalid_audience" | "unsupported_algorithm" | "invalid_signature" | "unknown_key" | "token_expired" | "token_not_yet_valid" | "token_too_old" | "token_lifetime_too_long" | "ambiguous_authorization" | "ill_formed_claim" | "missing_claim" | "invalid_claim" | "bound_claim_mismatch" | "jwks_unavailable" | "template_forbidden" | "project_not_allowed" | "project_mismatch" | "operator_only" | "blocked" | "session_revoked" | "approval_required" | "self_approval" | "not_an_approver" | "unknown_template" | "session_not_found" | "revocation_not_found" | "approval_not_found" | "not_found" | "no_block" | "template_removed" | "approval_pending" | "approval_approved" | "approval_denied" | "approval_expired" | "approval_collected" | "approval_decided" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "too_many_sessions" | "too_many_approvals" | "internal_error" | "policy_invalid" | "policy_too_large" | "assume_role_denied" | "aws_credentials_invalid" | "aws_region_disabled" | "aws_bad_response" | "aws_error" | "store_unavailable" | "revocation_incomplete" | "aws_throttled" | "aws_unavailable";
+        ErrorCode: "invalid_request" | "malformed_json" | "delivery_unavailable" | "ill_formed_text" | "invalid_developer" | "invalid_parameters" | "invalid_identity" | "project_required" | "packed_policy_too_large" | "aws_limit_exceeded" | "missing_token" | "malformed_token" | "token_too_large" | "unknown_issuer" | "invalid_audience" | "unsupported_algorithm" | "invalid_signature" | "unknown_key" | "token_expired" | "token_not_yet_valid" | "token_too_old" | "token_lifetime_too_long" | "ambiguous_authorization" | "ill_formed_claim" | "missing_claim" | "invalid_claim" | "bound_claim_mismatch" | "jwks_unavailable" | "template_forbidden" | "project_not_allowed" | "project_mismatch" | "operator_only" | "blocked" | "session_revoked" | "approval_required" | "self_approval" | "not_an_approver" | "destination_not_allowed" | "unknown_template" | "session_not_found" | "revocation_not_found" | "approval_not_found" | "not_found" | "no_block" | "template_removed" | "approval_pending" | "approval_approved" | "approval_denied" | "approval_expired" | "approval_collected" | "approval_decided" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "too_many_sessions" | "too_many_approvals" | "internal_error" | "policy_invalid" | "policy_too_large" | "assume_role_denied" | "aws_credentials_invalid" | "aws_region_disabled" | "aws_bad_response" | "aws_error" | "store_unavailable" | "revocation_incomplete" | "aws_throttled" | "aws_unavailable";
     };
     responses: {
         /** @description An error with a stable code */

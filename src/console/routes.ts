@@ -280,11 +280,9 @@ export function consoleRoutes(deps: ConsolePorts): Router {
     if (kind !== 'all' && !value) throw new ApiError(400, 'invalid_request', `value: name the ${kind} to revoke`);
     if (blockText && !/^\d{1,8}$/.test(blockText)) throw new ApiError(400, 'invalid_request', 'blockSeconds: a whole number of seconds');
     const blockSeconds = blockText ? Number(blockText) : undefined;
-    const request = {
-      ...(kind === 'all' ? { all: true as const } : { [kind]: value }),
-      reason,
-      ...(blockSeconds !== undefined ? { block: { durationSeconds: blockSeconds } } : {}),
-    } as RevokeRequest;
+    const scope: Pick<RevokeRequest, 'all' | 'developer' | 'project' | 'template'> =
+      kind === 'all' ? { all: true } : kind === 'developer' ? { developer: value } : kind === 'project' ? { project: value } : { template: value };
+    const request: RevokeRequest = { ...scope, reason, ...(blockSeconds !== undefined ? { block: { durationSeconds: blockSeconds } } : {}) };
     assertValid(deps.openapi.find('POST', '/v1/revoke')!.body!, request, 'body');
     return { request, kind, value, reason, ...(blockSeconds !== undefined ? { blockSeconds } : {}) };
   };

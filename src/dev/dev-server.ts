@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { createApp } from '../app';
 import { parseConfig, type Config } from '../config';
 import { buildDeps, closeDeps, startDepsReconciler, type AppDeps } from '../deps';
 import { startGateway } from '../gateway/gateway-server';
+import { generateCa } from '../gateway/proxy-ca';
 import { startDevIssuer, type DevIssuer } from './dev-issuer';
 import { devRedis, type DevRedis } from './dev-redis';
 import { loadLocalAwsState, startLocalAws, type LocalAws } from './local-aws';
@@ -21,8 +24,10 @@ export interface DevStack {
   aws: LocalAws;
   issuers: { corp: DevIssuer; ci: DevIssuer };
   serviceUrl: string;
-  /** The gateway agents point AWS_ENDPOINT_URL at (gateway delivery). */
+  /** The gateway agents point AWS_ENDPOINT_URL at (gateway delivery), and HTTPS_PROXY in proxy mode. */
   gatewayUrl: string;
+  /** Proxy mode's CA certificate, made for this run (its key beside it, readable by this user only). */
+  caFile: string;
   banner: string;
   stop(): Promise<void>;
 }
@@ -52,6 +57,14 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
 
+  // Proxy mode's CA, made for this run only, in a folder only this user can read (deleted at exit): a
+  // deployment brings its own, shared by its replicas (README, "Proxy mode").
+  const caDir = mkdtempSync(path.join(os.tmpdir(), 'sts-vend-dev-ca-'));
+  const ca = await generateCa({ commonName: 'sts-vend dev gateway CA (this run only)', days: 7 });
+  const caFile = path.join(caDir, 'ca.pem');
+  writeFileSync(caFile, ca.certPem);
+  writeFileSync(path.join(caDir, 'ca.key'), ca.keyPem, { mode: 0o600 });
+
   // A prefix of its own for each run: a shared Redis (another developer's `npm run dev`, a test) never sees
   // these keys, and stop() deletes exactly them.
   const keyPrefix = `sv-dev-${randomBytes(4).toString('hex')}:`;
@@ -68,7 +81,8 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
       templatesDir: path.join(ROOT, 'policies', 'templates'),
       sessions: { defaultDurationSeconds: 900, maxDurationSeconds: 3600 },
       // Gateway delivery, forwarding to the emulator (AWS_ENDPOINT_URL below); a fresh server key per run.
-      gateway: { enabled: true, port: opts.gatewayPort ?? 4601, host: '127.0.0.1' },
+      // Proxy mode on the same listener: HTTPS_PROXY for clients that use AWS host names.
+      gateway: { enabled: true, port: opts.gatewayPort ?? 4601, host: '127.0.0.1', proxy: { enabled: true, caCertFile: caFile, caKeyFile: path.join(caDir, 'ca.key') } },
       // The operator console at /console: sign in through the corp dev issuer with an email in group secops.
       console: { enabled: true },
     },
@@ -92,7 +106,8 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
     issuers: { corp, ci },
     serviceUrl,
     gatewayUrl: gateway.url,
-    banner: banner({ serviceUrl, awsUrl: aws.url, gatewayUrl: gateway.url, issuer: corp.issuer, token, redis: redisInfo }),
+    caFile,
+    banner: banner({ serviceUrl, awsUrl: aws.url, gatewayUrl: gateway.url, issuer: corp.issuer, token, redis: redisInfo, caDir }),
     stop: async () => {
       await gateway.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -102,6 +117,7 @@ export async function startDev(opts: { port?: number; awsPort?: number; issuerPo
       await closeDeps(deps);
       await Promise.all([aws.stop(), corp.stop(), ci.stop()]);
       await redis.stop();
+      rmSync(caDir, { recursive: true, force: true });
     },
   };
 }
@@ -145,6 +161,7 @@ export function banner(p: {
   issuer: string;
   token: string;
   redis: { url: string; source: DevRedis['source']; keyPrefix: string };
+  caDir: string;
 }): string {
   const vend = `curl -s -X POST ${p.serviceUrl}/v1/vend -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"template":"s3-read-prefix","parameters":{"bucket":"backend-data","prefix":"reports/"}}'`;
   const toEnv = `node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")).credentials;console.log("export AWS_ACCESS_KEY_ID="+c.accessKeyId+" AWS_SECRET_ACCESS_KEY="+c.secretAccessKey+" AWS_SESSION_TOKEN="+c.sessionToken)'`;
@@ -173,7 +190,28 @@ export function banner(p: {
     `  aws --endpoint-url ${p.awsUrl} --region us-east-1 s3 rm s3://backend-data/reports/2026/q3.csv`,
     '',
     ...gatewayWalkthrough(p),
+    ...proxyWalkthrough(p),
   ].join('\n');
+}
+
+/**
+ * Proxy mode: the same gateway as HTTPS_PROXY, for clients that cannot be given an endpoint. The CLI writes the
+ * dev CA's certificate to a file and prints the variables; the AWS CLI then uses AWS's own host names.
+ */
+function proxyWalkthrough(p: { serviceUrl: string; gatewayUrl: string; caDir: string }): string[] {
+  const cli = `STS_VEND_URL=${p.serviceUrl} STS_VEND_TOKEN=$TOKEN npx tsx src/cli/main.ts`;
+  return [
+    `Proxy mode (HTTPS_PROXY=${p.gatewayUrl}): for clients that cannot be pointed at an endpoint. No endpoint URL;`,
+    'the AWS CLI calls s3.amazonaws.com and sts.amazonaws.com, and the gateway answers for them with certificates',
+    `from its CA (made for this run, in ${p.caDir}). A host that is not AWS is refused. From the repository folder:`,
+    '',
+    `  eval "$(${cli} gateway --proxy --ca-file ${path.join(p.caDir, 'agent-ca.pem')} --template s3-write-prefix --param bucket=backend-data --param prefix=agent-out/)"`,
+    '  echo proxied | aws s3 cp - s3://backend-data/agent-out/proxied.txt',
+    '  aws s3 ls s3://backend-data/agent-out/',
+    '  aws sts get-caller-identity',
+    '  curl -sS https://example.com/',
+    '',
+  ];
 }
 
 /**

@@ -25,6 +25,7 @@ import { awsChunkedStream, streamingUpload } from './aws-chunked';
 import { checkPresignedWindow, isPresigned, parsePresigned, presignedSigningQuery, upstreamOfPresigned } from './presigned';
 import type { CallRecord } from './gateway-store';
 import { metricOperation } from './gateway-metrics';
+import { checkProxiedHost, type AwsHost } from './proxy-hosts';
 
 /** What one gateway call uses: the issuing ports (real credentials), sessions, templates and its config. */
 export type GatewayCallPorts = CredentialDeps & SessionsPort & TemplatesPort & ConfigPort<'gateway' | 'sessions'>;
@@ -36,6 +37,8 @@ export interface GatewayContext {
   hosts: readonly string[];
   /** Session records seen by this replica (scope for the checkpoint); refreshed by every checkpoint. */
   scopes: Map<string, SessionRecord>;
+  /** Proxy mode: the AWS host the agent's tunnel was opened to, which every call in it must name. */
+  proxy?: AwsHost;
 }
 
 const MAX_SCOPES = 10_000;
@@ -79,6 +82,7 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
     if (!REGION.test(auth.region) || (service.signingRegion && auth.region !== service.signingRegion)) {
       throw new GatewayRefusal('malformed', `the credential scope names no region ${service.name} is signed for: "${region}"`);
     }
+    if (ctx.proxy) checkProxiedHost(ctx.proxy, headers.host, service.name, auth.region);
     const s3 = service.name === 's3';
     const hostBucket = virtualBucket(headers.host, ctx.hosts, s3);
     const sessionId = sessionIdOfKey(auth.accessKeyId);

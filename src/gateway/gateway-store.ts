@@ -14,7 +14,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { judgeSession, type KillSwitchStore, type SessionVerdict } from '../storage/kill-switch-store';
 import { storageKeys, type GatewayKeys } from '../storage/keys';
-import { decodeRecord, type SessionRecord } from '../storage/session-record';
+import { templateRolesFor, type TemplateRoles } from '../storage/template-roles';
+import { decodeRecord, isLegacy, type SessionRecord } from '../storage/session-record';
 import { sendTogether, storeRunner, type StoreRunner } from '../storage/redis-client';
 
 /** One call as `GET /v1/sessions/{id}/calls` lists it. */
@@ -49,6 +50,7 @@ const MAX_PENDING = 5000;
 export class GatewayStore {
   private readonly run: StoreRunner;
   private readonly keys: GatewayKeys;
+  private readonly roles: TemplateRoles;
   private pending = new Map<string, { calls: string[]; ttlMs: number }>();
   private pendingCount = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -59,7 +61,9 @@ export class GatewayStore {
     private readonly killSwitch: KillSwitchStore,
     private readonly opts: { keyPrefix: string; historySize: number; now: () => Date; onFlushError?: (err: unknown) => void },
   ) {
-    this.keys = storageKeys(opts.keyPrefix).gateway;
+    const keys = storageKeys(opts.keyPrefix);
+    this.keys = keys.gateway;
+    this.roles = templateRolesFor(redis, keys.sessions);
     this.run = storeRunner(redis, 'gateway store');
   }
 
@@ -73,7 +77,10 @@ export class GatewayStore {
     const commands = this.killSwitch.checkpointCommands(s);
     if (rateLimited) commands.push(['incr', rateKey], ['pexpire', rateKey, 2000]);
     const [raw, values, count] = (await this.run(() => sendTogether(this.redis, commands))) as [string | null, Array<string | null>, number?];
-    return { verdict: judgeSession(s, raw, values, nowMs), record: raw === null ? null : decodeRecord(s.id, raw), callsThisSecond: Number(count ?? 0) };
+    // The record's role comes from the template's (session-record.ts); known here once this process vended or
+    // read a session of it, else read once.
+    if (raw !== null && !isLegacy(raw)) await this.run(() => this.roles.ensure([s.template]));
+    return { verdict: judgeSession(s, raw, values, nowMs), record: raw === null ? null : decodeRecord(s.id, raw, this.roles.roleOf), callsThisSecond: Number(count ?? 0) };
   }
 
   /** Queues a call for the session's history; written with the next batch (at most FLUSH_MS later). */

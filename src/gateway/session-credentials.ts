@@ -33,7 +33,7 @@ export async function upstreamCredentials(deps: CredentialDeps, session: Session
     const duration = Math.max(LIMITS.durationSeconds.min, Math.min(session.credentialSeconds ?? LIMITS.durationSeconds.min, remaining));
     const credentials = await issueForSession(deps, session, duration);
     await recordIssued(deps, session, credentials);
-    deps.credentialCache.set(session.id, credentials);
+    deps.credentialCache.set(session.id, credentials, session);
     audit(deps.logger, {
       event: 'refresh',
       outcome: 'allowed',

@@ -10,6 +10,7 @@ export interface AuditEvent {
     | 'block.lift'
     | 'operator.read'
     | 'gateway.call'
+    | 'gateway.connect'
     | 'approval.request'
     | 'approval.approve'
     | 'approval.deny'

@@ -17,6 +17,10 @@ export interface Metrics {
   /** Gateway calls; `operation` only takes names the gateway identified, capped (gateway-metrics.ts). */
   gatewayCalls: Counter<'service' | 'operation' | 'outcome'>;
   gatewayDuration: Histogram<'service' | 'outcome'>;
+  /** Proxy mode: CONNECTs and absolute-form requests by what became of them (terminated, tunnelled, refused). */
+  gatewayProxyConnections: Counter<'outcome'>;
+  /** Proxy mode: host certificates minted (a host's first connection, then once per renewal). */
+  gatewayProxyCerts: Counter;
 }
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -40,5 +44,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     pendingRoles: new Gauge({ name: 'sts_vend_revocation_pending_roles', help: 'Roles whose revocation policy is not yet written', registers }),
     gatewayCalls: new Counter({ name: 'sts_vend_gateway_calls_total', help: 'Gateway calls by service, operation and outcome (forwarded or the refusal)', labelNames: ['service', 'operation', 'outcome'], registers }),
     gatewayDuration: new Histogram({ name: 'sts_vend_gateway_call_duration_seconds', help: 'Whole gateway call, checks and upstream answer', labelNames: ['service', 'outcome'], buckets: latencyBuckets, registers }),
+    gatewayProxyConnections: new Counter({ name: 'sts_vend_gateway_proxy_connections_total', help: 'Proxy-mode connections by outcome: terminated (an AWS host), tunnelled (allow-listed) or refused', labelNames: ['outcome'], registers }),
+    gatewayProxyCerts: new Counter({ name: 'sts_vend_gateway_proxy_certificates_minted_total', help: 'Proxy-mode host certificates minted from the gateway CA', registers }),
   };
 }

@@ -138,7 +138,7 @@ async function revoke(
   progress.stage = 'recorded';
   // A vend checks blocks after recording its pending session, so one racing this revocation either sees the
   // settle block written above or was recorded before it: a second look finds the latter, whose markLive then
-  // refuses to hand out credentials.
+  // refuses to hand out credentials, or whose credentials, if already out, get a Deny entry of their own below.
   const seen = new Set(affected);
   const again = selector.kind === 'session' ? [] : (await storeCall(deps, 'revoke.find', () => affectedSessions(deps, selector))).ids;
   const lateIds = again.filter((id) => !seen.has(id));

@@ -4,8 +4,8 @@ import { gatewayAccessKeyId, gatewaySecret } from '../gateway/gateway-key';
 import type { ConfigPort } from '../ports';
 import type { VendResult } from '../vend/vend-credentials';
 
-/** What a vend's answer reads: where the service is reached, its region, and the gateway's key and endpoint. */
-export type VendAnswerPorts = ConfigPort<'server' | 'aws'> & { gateway?: { key: Buffer; endpointUrl?: string } };
+/** What a vend's answer reads: where the service is reached, its region, and the gateway's key, endpoint and proxy. */
+export type VendAnswerPorts = ConfigPort<'server' | 'aws'> & { gateway?: { key: Buffer; endpointUrl?: string; proxy?: { url: string; caBundle: string } } };
 
 /**
  * The 200 answer of a vend (and of collecting an approved request). A gateway vend answers gateway
@@ -32,7 +32,14 @@ export function vendAnswer(deps: VendAnswerPorts, req: Request, { session, tags,
       ...common,
       expiresAt: endsAt,
       sessionExpiresAt: endsAt,
-      gateway: { endpointUrl: gw.endpointUrl ?? '', accessKeyId, secretAccessKey: gatewaySecret(gw.key, accessKeyId), region: deps.config.aws.region },
+      gateway: {
+        endpointUrl: gw.endpointUrl ?? '',
+        accessKeyId,
+        secretAccessKey: gatewaySecret(gw.key, accessKeyId),
+        region: deps.config.aws.region,
+        // Proxy mode: HTTPS_PROXY and the CA the agent trusts for AWS hosts (its certificate; the key stays here).
+        ...(gw.proxy ? { proxyUrl: gw.proxy.url, caBundle: gw.proxy.caBundle } : {}),
+      },
     };
   }
   return {

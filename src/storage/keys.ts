@@ -5,13 +5,16 @@
  * Sessions (session-store.ts, records in session-record.ts):
  *   P{s:<id>}        string  the session record; TTL = credential expiry + grace
  *   P{d:<dev>}       zset    the developer's active sessions: id -> credential expiry (ms); counted by the
- *                            live-session cap, trimmed when written
+ *                            live-session cap; expired members dropped when its TTL is extended
  *   P{d:<dev>}v      zset    the developer's vends of the last minute: id -> vend time (ms); the rate limit
- *   P{p:<project>}   zset    developers with active sessions in a project: developer -> latest expiry + grace
- *   P{t:<template>}  zset    the same, by template
- *   P{r:<roleArn>}   zset    the same, by role
- *   P{c:d}           zset    every developer with active sessions -> latest expiry + grace
- *   P{c:r}           zset    every role with active sessions -> latest expiry + grace
+ *   P{C:<n>}         zset    developers with active sessions -> latest expiry + headroom, in DEVELOPER_BUCKETS
+ *                            buckets (n = a hash of the developer): every listing and group revocation starts
+ *                            here. Buckets keep each set small enough for Redis's compact listpack encoding
+ *                            (~35 bytes a member against ~140 in one big set); no TTL, trimmed by readers
+ *   P{C:r}           zset    every role with active sessions -> latest expiry + headroom (no TTL, trimmed by readers)
+ *   P{T}             hash    template -> the role its sessions' records leave out (the first role it issued on)
+ * Written by the previous version and only read now, until they expire: P{c:d} and P{c:r} (the developer and role
+ * catalogues, superseded by P{C:...}); its P{p:...}, P{t:...} and P{r:...} registries are no longer read.
  *
  * The kill switch (kill-switch-store.ts, encodings in kill-switch-records.ts):
  *   P{k}             hash    r:<selector> -> revocation instant (ms), sessions of the selector created before it
@@ -67,10 +70,24 @@ export interface SessionKeys {
   developer(developer: string): string;
   /** Developer's vend log for the per-minute rate limit; same hash tag as developer(). */
   vends(developer: string): string;
-  /** project/template/role -> developers with active sessions there. */
-  registry(dimension: Exclude<Dimension, 'developer'>, value: string): string;
-  /** Every developer / role with active sessions. */
-  catalogue(dimension: 'developer' | 'role'): string;
+  /** One bucket of the developers with active sessions (bucketOf). */
+  developers(bucket: number): string;
+  /** Every role with active sessions. */
+  roles: string;
+  /** template -> the role its records derive. */
+  templateRoles: string;
+  /** The previous version's catalogue of developers or roles, read until it expires. */
+  legacyCatalogue(dimension: 'developer' | 'role'): string;
+}
+
+/** How many buckets the developers with active sessions are spread over (see P{C:<n>} above). */
+export const DEVELOPER_BUCKETS = 1024;
+
+/** The bucket of a developer: FNV-1a of its UTF-16 code units, modulo DEVELOPER_BUCKETS. */
+export function bucketOf(developer: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < developer.length; i++) h = Math.imul(h ^ developer.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % DEVELOPER_BUCKETS;
 }
 
 export interface KillSwitchKeys {
@@ -118,8 +135,10 @@ export function storageKeys(prefix: string): Keys {
       record: (id) => k(`s:${checkId(id)}`),
       developer: (developer) => k(`d:${developer}`),
       vends: (developer) => k(`d:${developer}`, 'v'),
-      registry: (dimension, value) => k(`${TAG[dimension]}:${value}`),
-      catalogue: (dimension) => k(`c:${TAG[dimension]}`),
+      developers: (bucket) => k(`C:${bucket}`),
+      roles: k('C:r'),
+      templateRoles: k('T'),
+      legacyCatalogue: (dimension) => k(`c:${TAG[dimension]}`),
     },
     killSwitch: {
       killSwitch: k('k'),

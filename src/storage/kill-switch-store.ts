@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { decodeRecord } from './session-record';
+import { stateOf } from './session-record';
 import { sendTogether, storeRunner, type BatchCommand, type StoreRunner } from './redis-client';
 import { checkRevocationId, storageKeys, type KillSwitchKeys, type SessionKeys } from './keys';
 import { defineKillSwitchScripts, type KillSwitchScripts } from './kill-switch-scripts';
@@ -55,7 +55,7 @@ export function judgeSession(
   const revoked = scopeFields('r:', s);
   const blocked = scopeFields('b:', s);
   if (raw === null) return { verdict: 'revoked' };
-  const state = decodeRecord(s.id, raw).state;
+  const state = stateOf(raw);
   if (state === 'revoked' || state === 'ended') return { verdict: 'revoked' };
   const created = s.createdAt.getTime();
   if (values.slice(0, revoked.length).some((v) => v !== null && created < Number(v))) return { verdict: 'revoked' };
@@ -92,9 +92,18 @@ export class KillSwitchStore {
 
   /** Vend checkpoint, one round trip (HMGET): the active block ending last among those covering the scope. */
   async blockFor(scope: { developer: string; project: string; template: string }): Promise<ActiveBlock | null> {
-    const fields = scopeFields('b:', scope);
-    const raws = await this.run(() => this.redis.hmget(this.keys.killSwitch, ...fields));
-    return latestBlock(fields, raws, this.nowMs());
+    const [raws] = await this.run(() => sendTogether(this.redis, [this.blockCommand(scope)]));
+    return this.blockOf(scope, raws);
+  }
+
+  /** The command of a vend checkpoint, for a caller that sends it with its own (see blockOf). */
+  blockCommand(scope: { developer: string; project: string; template: string }): BatchCommand {
+    return ['hmget', this.keys.killSwitch, ...scopeFields('b:', scope)];
+  }
+
+  /** The verdict of blockCommand's reply. */
+  blockOf(scope: { developer: string; project: string; template: string }, reply: unknown): ActiveBlock | null {
+    return latestBlock(scopeFields('b:', scope), reply as Array<string | null>, this.nowMs());
   }
 
   /**
@@ -103,8 +112,13 @@ export class KillSwitchStore {
    * project, template or of all; else blocked while a block covers it; else ok.
    */
   async checkSession(s: { id: string; developer: string; project: string; template: string; createdAt: Date }): Promise<SessionVerdict> {
+    return (await this.checkpoint(s)).verdict;
+  }
+
+  /** checkSession, also answering the session record it read (null when gone), for a caller that decodes it. */
+  async checkpoint(s: { id: string; developer: string; project: string; template: string; createdAt: Date }): Promise<{ verdict: SessionVerdict; raw: string | null }> {
     const [raw, values] = (await this.run(() => sendTogether(this.redis, this.checkpointCommands(s)))) as [string | null, Array<string | null>];
-    return judgeSession(s, raw, values, this.nowMs());
+    return { verdict: judgeSession(s, raw, values, this.nowMs()), raw };
   }
 
   /** The commands of one checkpoint (record, then the kill-switch fields), for a caller that pipelines more. */

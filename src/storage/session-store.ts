@@ -1,14 +1,16 @@
 import type { Cluster, Redis } from 'ioredis';
-import { checkId, sessionKeys, type Dimension, type SessionKeys } from './keys';
-import { decodeRecord, encodePending, STATE_CODE, type SessionRecord, type SessionState } from './session-record';
+import { bucketOf, checkId, sessionKeys, type Dimension, type SessionKeys } from './keys';
+import { assumedRoleArnOf, decodeRecord, encodePending, isLegacy, LINE, STATE_CODE, type SessionRecord, type SessionState } from './session-record';
 import { perKey, sendTogether, storeRunner, type BatchCommand, type StoreRunner } from './redis-client';
 import { defineScripts, type SessionScripts } from './session-scripts';
+import { templateRolesFor, type TemplateRoles } from './template-roles';
 import {
+  activeMembers,
   candidateDevelopers,
   decodeCursor,
   encodeCursor,
   getRaw,
-  matches,
+  storedMatches,
   unexpired,
   walk,
   type QueryContext,
@@ -28,21 +30,40 @@ export interface SessionStoreOptions {
 
 export type Reservation = { ok: true } | { ok: false; reason: 'rate' | 'sessions'; retryAfterSeconds: number };
 
+/** The limits a reservation enforces (0 = none). */
+export interface Limits {
+  vendsPerMinute: number;
+  liveSessions: number;
+}
+
+/** What markLive records of the issued credentials. */
+export interface IssuedDetails {
+  accessKeyId: string;
+  assumedRoleArn: string;
+  issuedAt: Date;
+  expiresAt: Date;
+  packedPolicySize: number;
+}
+
 const WINDOW_MS = 60_000;
 // STS reports expiry to the second and its call takes time, so the issued expiry is usually a little past the
 // planned one; the developer index is rewritten (one more round trip) only when it is later by more than this.
 const INDEX_SLACK_MS = 1000;
 const FINISHED = new Set(['f', 'r', 'e']);
+/** The template of a stored record, for its role (none for the previous format, which stores the role). */
+const templateOf = (raw: string): string[] => (isLegacy(raw) ? [] : [raw.split('\n', LINE.template + 1)[LINE.template] ?? '']);
 const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([s, c]) => [c, s as SessionState]));
 
 /**
  * Sessions in Redis (layout in keys.ts, record encoding in session-record.ts). Every Redis failure surfaces as
  * StoreUnavailableError; bad input (an id or cursor the service never made) as TypeError.
- * Writes of one vend: reserve, createPending and markLive, one round trip each.
+ * Writes of one vend: open (reserve and record, one round trip), then markLive (one round trip, which the vend
+ * sends beside the kill switch's block check).
  */
 export class SessionStore {
   private readonly keys: SessionKeys;
   private readonly scripts: Redis & SessionScripts;
+  private readonly roles: TemplateRoles;
   private readonly graceMs: number;
   // Registry scores (developer per project/template/role) carry headroom so that an issued expiry later than
   // the planned one never drops a developer from a registry early; they only widen a search, never narrow it.
@@ -56,6 +77,7 @@ export class SessionStore {
   ) {
     this.keys = sessionKeys(opts.keyPrefix);
     this.scripts = defineScripts(redis);
+    this.roles = templateRolesFor(redis, this.keys);
     this.graceMs = opts.graceSeconds * 1000;
     this.headroomMs = Math.max(this.graceMs, 60_000);
     this.run = storeRunner(redis, 'session store');
@@ -66,14 +88,57 @@ export class SessionStore {
    * 60 s (sliding log) and at most `liveSessions` unexpired sessions; on success the new session holds a slot
    * until it expires or is marked failed, revoked or ended. 0 = no limit. A refusal consumes nothing.
    */
-  async reserve(input: { developer: string; sessionId: string; expiresAt: Date; vendsPerMinute: number; liveSessions: number }): Promise<Reservation> {
+  async reserve(input: { developer: string; sessionId: string; expiresAt: Date } & Limits): Promise<Reservation> {
     const now = this.nowMs();
+    const reply = await this.run(() => sendTogether(this.redis, [this.reserveCommand(input, now)]));
+    return this.reservation(reply[0] as [string, string?], now);
+  }
+
+  /**
+   * Records the session as pending before AWS is asked: the record, the developer index (in case no reservation
+   * was made) and the catalogues of developers and roles, in one round trip. Throws if the id is already
+   * recorded (ids are random, so that is a bug; the index writes sent with it only widen later searches).
+   */
+  async createPending(rec: SessionRecord): Promise<void> {
+    const now = this.nowMs();
+    const expiry = Date.parse(rec.expiresAt);
+    const ttl = this.ttlMs(expiry);
+    const commands: BatchCommand[] = [['svRegister', this.keys.developer(rec.developer), rec.id, expiry, now, ttl], ...this.recordCommands(rec)];
+    const replies = await this.run(() => sendTogether(this.redis, commands));
+    this.created(rec, replies.slice(1));
+  }
+
+  /**
+   * A vend's first round trip: the reservation (as reserve) and the pending record with its index entries (as
+   * createPending), sent together. Refused, nothing of it is left: the record written beside the refusal is
+   * deleted (a second round trip, on that path only; until then no index names it). Once this resolves ok,
+   * every listing and revocation that starts afterwards finds the session. `alongside`: other stores' commands
+   * for the same round trip (one pipeline on a single Redis), their replies answered in order.
+   */
+  async open(rec: SessionRecord, limits: Limits, alongside: BatchCommand[] = []): Promise<{ reservation: Reservation; alongside: unknown[] }> {
+    const now = this.nowMs();
+    const reserve = this.reserveCommand({ developer: rec.developer, sessionId: rec.id, expiresAt: new Date(rec.expiresAt), ...limits }, now);
+    const own = [reserve, ...this.recordCommands(rec)];
+    const replies = await this.run(() => sendTogether(this.redis, [...own, ...alongside]));
+    const others = replies.slice(own.length);
+    const reservation = this.reservation(replies[0] as [string, string?], now);
+    if (!reservation.ok) {
+      if (replies[1] === 'OK') await this.run(() => this.redis.del(this.keys.record(rec.id)));
+      return { reservation, alongside: others };
+    }
+    this.created(rec, replies.slice(1, own.length));
+    return { reservation, alongside: others };
+  }
+
+  /** The reservation script's command (keys sharing the developer's hash tag). */
+  private reserveCommand(input: { developer: string; sessionId: string; expiresAt: Date } & Limits, now: number): BatchCommand {
     const expiry = input.expiresAt.getTime();
     const [devKey, vendsKey] = [this.keys.developer(input.developer), this.keys.vends(input.developer)];
     const id = checkId(input.sessionId);
-    const reply = await this.run(() =>
-      this.scripts.svReserve(devKey, vendsKey, id, expiry, now, now - WINDOW_MS, input.vendsPerMinute, input.liveSessions, this.ttlMs(expiry)),
-    );
+    return ['svReserve', devKey, vendsKey, id, expiry, now, now - WINDOW_MS, input.vendsPerMinute, input.liveSessions, this.ttlMs(expiry)];
+  }
+
+  private reservation(reply: [string, string?], now: number): Reservation {
     if (reply[0] === 'ok') return { ok: true };
     const reason = reply[0] === 'rate' ? 'rate' : 'sessions';
     const freeAt = Number(reply[1]) + (reason === 'rate' ? WINDOW_MS : 0);
@@ -81,28 +146,27 @@ export class SessionStore {
   }
 
   /**
-   * Records the session as pending before AWS is asked: the record (written first), the developer index (in
-   * case no reservation was made) and the registries, in one round trip. Throws if the id is already recorded
-   * (ids are random, so that is a bug; the index writes sent with it only widen later searches).
+   * The record (SET NX), then one ZADD GT per catalogue (the developer's bucket, the roles), and the template's
+   * role when this process does not know it yet. Catalogue scores carry headroom so that an issued expiry later
+   * than the planned one never drops an entry early; they only widen a search, never narrow it.
    */
-  async createPending(rec: SessionRecord): Promise<void> {
-    const now = this.nowMs();
+  private recordCommands(rec: SessionRecord): BatchCommand[] {
     const expiry = Date.parse(rec.expiresAt);
-    const ttl = this.ttlMs(expiry);
     const listed = expiry + this.headroomMs;
-    const registryTtl = Math.max(ttl, listed - now);
-    const dev = rec.developer;
     const commands: BatchCommand[] = [
-      ['set', this.keys.record(rec.id), encodePending(rec), 'PX', ttl, 'NX'],
-      ['svRegister', this.keys.developer(dev), rec.id, expiry, now, ttl],
-      ['svRegister', this.keys.registry('project', rec.project), dev, listed, now, registryTtl],
-      ['svRegister', this.keys.registry('template', rec.template), dev, listed, now, registryTtl],
-      ['svRegister', this.keys.registry('role', rec.roleArn), dev, listed, now, registryTtl],
-      ['svRegister', this.keys.catalogue('developer'), dev, listed, now, registryTtl],
-      ['svRegister', this.keys.catalogue('role'), rec.roleArn, listed, now, registryTtl],
+      ['set', this.keys.record(rec.id), encodePending(rec, this.roles.roleOf), 'PX', this.ttlMs(expiry), 'NX'],
+      ['zadd', this.keys.developers(bucketOf(rec.developer)), 'GT', listed, rec.developer],
+      ['zadd', this.keys.roles, 'GT', listed, rec.roleArn],
     ];
-    const [created] = await this.run(() => sendTogether(this.redis, commands));
-    if (created !== 'OK') throw new Error(`session ${rec.id} is already recorded`);
+    const role = this.roles.registerCommand(rec.template, rec.roleArn);
+    if (role) commands.push(role);
+    return commands;
+  }
+
+  /** Checks the replies of recordCommands. */
+  private created(rec: SessionRecord, replies: unknown[]): void {
+    if (replies[0] !== 'OK') throw new Error(`session ${rec.id} is already recorded`);
+    if (replies.length > 3) this.roles.absorb(replies[3]);
   }
 
   /**
@@ -111,24 +175,39 @@ export class SessionStore {
    * after the update, or null when the record is gone (the caller must not hand out credentials it cannot
    * track).
    */
-  async markLive(id: string, f: { accessKeyId: string; assumedRoleArn: string; issuedAt: Date; expiresAt: Date; packedPolicySize: number }): Promise<SessionState | null> {
+  async markLive(id: string, f: IssuedDetails, session?: Pick<SessionRecord, 'roleArn' | 'roleSessionName'>): Promise<SessionState | null> {
+    return (await this.markLiveWith(id, f, session, [])).state;
+  }
+
+  /** markLive, with other stores' commands sent in the same round trip (their replies answered in order). */
+  async markLiveWith(
+    id: string,
+    f: IssuedDetails,
+    session: Pick<SessionRecord, 'roleArn' | 'roleSessionName'> | undefined,
+    alongside: BatchCommand[],
+  ): Promise<{ state: SessionState | null; alongside: unknown[] }> {
     const key = this.keys.record(id);
     const now = this.nowMs();
     const expiry = f.expiresAt.getTime();
     const ttl = this.ttlMs(expiry);
-    const args = [expiry, f.issuedAt.getTime(), f.accessKeyId, f.packedPolicySize, f.assumedRoleArn, ttl];
-    const reply = await this.run(() => this.scripts.svMarkLive(key, ...args));
-    if (!reply) return null;
-    const [code, previous, developer] = reply;
+    // Given the session, an assumed-role ARN that is the derived one is left out of the record.
+    const derived = session !== undefined && f.assumedRoleArn === assumedRoleArnOf(session.roleArn, session.roleSessionName);
+    const args = [expiry, f.issuedAt.getTime(), f.accessKeyId, f.packedPolicySize, derived ? '' : f.assumedRoleArn, ttl];
+    const [reply, ...others] = await this.run(() => sendTogether(this.redis, [['svMarkLive', key, ...args], ...alongside]));
+    if (!reply) return { state: null, alongside: others };
+    const [code, previous, developer] = reply as [string, string, string];
     if (code === STATE_CODE.live && expiry > Number(previous) + INDEX_SLACK_MS) {
       await this.run(() => this.scripts.svRegister(this.keys.developer(developer), id, expiry, now, ttl));
     }
-    return STATE_OF[code] ?? null;
+    return { state: STATE_OF[code] ?? null, alongside: others };
   }
 
-  /** A pending session whose AssumeRole failed: frees its slot; the record stays briefly for audit. */
-  async markFailed(id: string, failure: string): Promise<void> {
-    await this.finish([id], ['f', 'p', failure.slice(0, 200), '', '', this.headroomMs]);
+  /**
+   * A pending session whose AssumeRole failed (or, `issued`, a live one whose credentials were never handed
+   * out): frees its slot; the record stays briefly for audit.
+   */
+  async markFailed(id: string, failure: string, opts: { issued?: boolean } = {}): Promise<void> {
+    await this.finish([id], ['f', opts.issued ? 'pl' : 'p', failure.slice(0, 200), '', '', this.headroomMs]);
   }
 
   /**
@@ -143,15 +222,29 @@ export class SessionStore {
 
   async get(id: string): Promise<SessionRecord | null> {
     const key = this.keys.record(id);
-    const raw = await this.run(() => this.redis.get(key));
-    return raw === null ? null : decodeRecord(id, raw);
+    return (await this.decodeAll([id], [await this.run(() => this.redis.get(key))]))[0]!;
   }
 
   /** Records of many sessions in one round trip, null where gone. */
   async getMany(ids: string[]): Promise<Array<SessionRecord | null>> {
     const keys = ids.map((id) => this.keys.record(id));
-    const raws = await this.run(() => getRaw(this.redis, keys));
-    return raws.map((raw, i) => (raw === null ? null : decodeRecord(ids[i]!, raw)));
+    return this.decodeAll(ids, await this.run(() => getRaw(this.redis, keys)));
+  }
+
+  /**
+   * Records from stored values (null where gone), e.g. what a checkpoint read beside the kill-switch fields. A
+   * template whose role this process does not know yet costs one more round trip, once.
+   */
+  async decodeAll(ids: string[], raws: Array<string | null>): Promise<Array<SessionRecord | null>> {
+    await this.run(() => this.roles.ensure(raws.flatMap((raw) => (raw === null ? [] : templateOf(raw)))));
+    return raws.map((raw, i) => (raw === null ? null : decodeRecord(ids[i]!, raw, this.roles.roleOf)));
+  }
+
+  /** Loads the template roles if a template of these records is not known yet (one round trip, rarely). */
+  private async knowRolesOf(chunk: Array<{ raw: string | null }>): Promise<void> {
+    const unknown = new Set<string>();
+    for (const { raw } of chunk) for (const t of raw === null ? [] : templateOf(raw)) if (this.roles.roleOf(t) === undefined) unknown.add(t);
+    if (unknown.size > 0) await this.roles.ensure(unknown);
   }
 
   /**
@@ -165,8 +258,9 @@ export class SessionStore {
       if (dimension === 'developer') return (await unexpired(ctx, [this.keys.developer(value)]))[0] ?? [];
       const filter: SessionFilter = { [dimension]: value };
       const ids: string[] = [];
-      for await (const { id, record } of walk(ctx, await candidateDevelopers(ctx, filter), null)) {
-        if (record && matches(record, filter)) ids.push(id);
+      for await (const chunk of walk(ctx, await candidateDevelopers(ctx, filter), null)) {
+        await this.knowRolesOf(chunk);
+        for (const { id, raw } of chunk) if (raw !== null && storedMatches(id, raw, filter, ctx.roleOf)) ids.push(id);
       }
       return ids;
     });
@@ -185,9 +279,12 @@ export class SessionStore {
       const ctx = this.context();
       const sessions: SessionRecord[] = [];
       let visited = 0;
-      for await (const { developer, id, record } of walk(ctx, await candidateDevelopers(ctx, filter), after)) {
-        if (record && matches(record, filter)) sessions.push(record);
-        if (sessions.length >= size || ++visited >= budget) return { sessions, cursor: encodeCursor({ developer, id }) };
+      for await (const chunk of walk(ctx, await candidateDevelopers(ctx, filter), after)) {
+        await this.knowRolesOf(chunk);
+        for (const { developer, id, raw } of chunk) {
+          if (raw !== null && storedMatches(id, raw, filter, ctx.roleOf)) sessions.push(decodeRecord(id, raw, ctx.roleOf));
+          if (sessions.length >= size || ++visited >= budget) return { sessions, cursor: encodeCursor({ developer, id }) };
+        }
       }
       return { sessions, cursor: null };
     });
@@ -195,8 +292,8 @@ export class SessionStore {
 
   /** Developers, or role ARNs, that may have unexpired sessions (a superset: e.g. roles to write a Deny to). */
   async activeValues(dimension: 'developer' | 'role'): Promise<string[]> {
-    const key = this.keys.catalogue(dimension);
-    return this.run(async () => ((await unexpired(this.context(), [key]))[0] ?? []).sort());
+    if (dimension === 'developer') return this.run(() => candidateDevelopers(this.context(), {}));
+    return this.run(async () => (await activeMembers(this.context(), [this.keys.roles], this.keys.legacyCatalogue('role'))).sort());
   }
 
   async ping(): Promise<void> {
@@ -219,7 +316,7 @@ export class SessionStore {
 
 
   private context(): QueryContext {
-    return { redis: this.redis, keys: this.keys, nowMs: this.nowMs() };
+    return { redis: this.redis, keys: this.keys, nowMs: this.nowMs(), roleOf: this.roles.roleOf };
   }
 
   private nowMs(): number {

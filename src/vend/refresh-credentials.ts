@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { CredentialCachePort, KillSwitchPort, ObservabilityPort, SessionsPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
+import type { SessionVerdict } from '../storage/kill-switch-store';
 import type { SessionRecord } from '../storage/session-store';
 import { storeCall } from '../storage/store-call';
 import type { IssuedCredentials } from './assume-role';
@@ -24,15 +25,14 @@ export type RefreshPorts = IssuePorts & KillSwitchPort & CredentialCachePort;
 
 /**
  * The kill-switch checkpoint of a refreshable session, without issuing anything: the session's token must
- * match, and the session must not be revoked, ended, blocked or past its lifetime. Two Redis round trips (the
- * record, then the kill-switch verdict); a refusal is audited and forgets the cached credential.
+ * match, and the session must not be revoked, ended, blocked or past its lifetime. One Redis round trip when
+ * this process holds the session's credential (it knows the scope to check, and reads the record beside the
+ * kill-switch fields), else two (the record, then the verdict); a refusal is audited and forgets the cached
+ * credential.
  */
 export async function checkpointSession(deps: RefreshPorts, sessionId: string, token: string, requestId: string): Promise<CheckedSession> {
-  const session = await sessionOfHolder(deps, sessionId, token);
+  const { session, verdict } = await checkedHolder(deps, sessionId, token);
   const now = deps.now();
-  const verdict = await storeCall(deps, 'refresh.check', () =>
-    deps.killSwitch.checkSession({ id: session.id, developer: session.developer, project: session.project, template: session.template, createdAt: new Date(session.createdAt) }),
-  );
   const refuse = (code: 'SessionRevoked' | 'SessionBlocked' | 'SessionExpired', message: string, retryAfter?: number): never => {
     deps.credentialCache.delete(sessionId);
     audit(deps.logger, { event: 'refresh', outcome: 'refused', code, requestId, sessionId, developer: session.developer, template: session.template });
@@ -49,11 +49,35 @@ export async function checkpointSession(deps: RefreshPorts, sessionId: string, t
 
 /** The session whose container token this is (one Redis round trip), or 401 InvalidToken. */
 export async function sessionOfHolder(deps: SessionsPort & ObservabilityPort, sessionId: string, token: string): Promise<SessionRecord> {
-  const session = await storeCall(deps, 'refresh.get', () => deps.sessions.get(sessionId));
+  return holderOf(await storeCall(deps, 'refresh.get', () => deps.sessions.get(sessionId)), token);
+}
+
+function holderOf(session: SessionRecord | null, token: string): SessionRecord {
   if (!session?.tokenHash || !sameHash(hashToken(token), session.tokenHash)) {
     throw new ApiError(401, 'InvalidToken', 'the authorization token does not match this session');
   }
   return session;
+}
+
+const scopeOf = (s: SessionRecord) => ({ id: s.id, developer: s.developer, project: s.project, template: s.template, createdAt: new Date(s.createdAt) });
+
+/**
+ * The holder's session and its kill-switch verdict. With the session cached, the record and the verdict for
+ * the cached scope are read together; the token is checked before the verdict is looked at, so a wrong token
+ * learns nothing. A record whose scope is not the cached one (it never changes, so this is only a guard) is
+ * checked again for its own.
+ */
+async function checkedHolder(deps: RefreshPorts, sessionId: string, token: string): Promise<{ session: SessionRecord; verdict: SessionVerdict }> {
+  const known = deps.credentialCache.session(sessionId);
+  if (known) {
+    const { verdict, raw } = await storeCall(deps, 'refresh.check', () => deps.killSwitch.checkpoint(scopeOf(known)));
+    const [record] = await storeCall(deps, 'refresh.get', () => deps.sessions.decodeAll([sessionId], [raw]));
+    const session = holderOf(record ?? null, token);
+    const same = session.developer === known.developer && session.project === known.project && session.template === known.template && session.createdAt === known.createdAt;
+    if (same) return { session, verdict };
+  }
+  const session = await sessionOfHolder(deps, sessionId, token);
+  return { session, verdict: await storeCall(deps, 'refresh.check', () => deps.killSwitch.checkSession(scopeOf(session))) };
 }
 
 /**
@@ -70,7 +94,7 @@ export async function refreshCredentials(deps: RefreshPorts, sessionId: string, 
   const duration = Math.max(LIMITS.durationSeconds.min, Math.min(session.credentialSeconds ?? LIMITS.durationSeconds.min, remaining));
   const credentials = await issueForSession(deps, session, duration);
   await recordIssued(deps, session, credentials);
-  deps.credentialCache.set(sessionId, credentials);
+  deps.credentialCache.set(sessionId, credentials, session);
   audit(deps.logger, {
     event: 'refresh',
     outcome: 'allowed',

@@ -1,6 +1,7 @@
 import type { ClockPort, ConfigPort, ObservabilityPort, SessionsPort, StsPort, TemplatesPort } from '../ports';
 import { ApiError } from '../errors';
 import type { SessionRecord } from '../storage/session-store';
+import type { BatchCommand } from '../storage/redis-client';
 import { storeCall } from '../storage/store-call';
 import { renderPolicy, type RenderedPolicy } from '../templates/render-policy';
 import { assumeRole, type IssuedCredentials } from './assume-role';
@@ -57,18 +58,18 @@ export async function issueForSession(deps: IssuePorts, session: SessionRecord, 
  * ends: the later of the session's end and the last credential's expiry. Its issue time is taken now, after STS
  * answered: AWS's `aws:TokenIssueTime` is no later than that, so a revocation that folds the session into an
  * issue-time cut-off (issue time + the skew margin) still covers it however long AssumeRole took. Credentials
- * whose record cannot be written are never returned. Returns the recorded issue time.
+ * whose record cannot be written are never returned. Returns the recorded issue time, and the replies to
+ * `alongside` (other stores' commands sent in the same round trip).
  */
-export async function recordIssued(deps: IssuePorts, session: SessionRecord, c: IssuedCredentials): Promise<Date> {
+export async function recordIssued(deps: IssuePorts, session: SessionRecord, c: IssuedCredentials, alongside: BatchCommand[] = []): Promise<{ issuedAt: Date; alongside: unknown[] }> {
   const issuedAt = deps.now();
   const sessionEnd = session.sessionEndsAt ? Date.parse(session.sessionEndsAt) : 0;
   const expiresAt = new Date(Math.max(sessionEnd, c.expiration.getTime()));
-  const state = await storeCall(deps, 'markLive', () =>
-    deps.sessions.markLive(session.id, { accessKeyId: c.accessKeyId, assumedRoleArn: c.assumedRoleArn, issuedAt, expiresAt, packedPolicySize: c.packedPolicySize }),
-  );
+  const issued = { accessKeyId: c.accessKeyId, assumedRoleArn: c.assumedRoleArn, issuedAt, expiresAt, packedPolicySize: c.packedPolicySize };
+  const { state, alongside: replies } = await storeCall(deps, 'markLive', () => deps.sessions.markLiveWith(session.id, issued, session, alongside));
   if (state === null) {
     throw new ApiError(503, 'store_unavailable', 'the session record was lost; no credentials were issued', { retryAfter: 2, expose: true });
   }
   if (state !== 'live') throw new ApiError(403, 'session_revoked', 'the session was revoked while credentials were being issued');
-  return issuedAt;
+  return { issuedAt, alongside: replies };
 }

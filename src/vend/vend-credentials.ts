@@ -3,6 +3,7 @@ import type { Identity } from '../auth/identity';
 import type { ConfigPort, CredentialCachePort, KillSwitchPort } from '../ports';
 import { ApiError } from '../errors';
 import { audit } from '../observability/audit';
+import type { ActiveBlock } from '../storage/kill-switch-store';
 import type { SessionRecord } from '../storage/session-store';
 import { authorizeTemplate } from '../templates/authorize';
 import { renderPolicy } from '../templates/render-policy';
@@ -47,9 +48,9 @@ export interface VendResult {
 }
 
 /**
- * The story of one vend (README, "How a vend works"): authorize the template, render its policy, reserve a slot, record the
- * session as pending, call AssumeRole, record it live. Redis failing at any step before the answer means no
- * credentials leave the service.
+ * The story of one vend (README, "How a vend works"): authorize the template, render its policy, reserve a slot and
+ * record the session as pending (one Redis round trip), call AssumeRole, record it live and check the blocks (one
+ * round trip). Redis failing at any step before the answer means no credentials leave the service.
  */
 export async function vendCredentials(deps: VendPorts, identity: Identity, req: VendRequest, requestId: string, opts: { approvalId?: string } = {}): Promise<VendResult> {
   const base = {
@@ -109,22 +110,6 @@ async function vend(deps: VendPorts, identity: Identity, req: VendRequest, opts:
   const expiresAt = new Date(Math.max(now.getTime() + durationSeconds * 1000, sessionEndsAt?.getTime() ?? 0));
 
   const limits = { ...deps.config.limits, ...template.limits };
-  const reservation = await storeCall(deps, 'reserve', () =>
-    deps.sessions.reserve({
-      developer: identity.developer,
-      sessionId: id,
-      expiresAt,
-      vendsPerMinute: limits.vendsPerMinute ?? 0,
-      liveSessions: limits.liveSessionsPerDeveloper ?? 0,
-    }),
-  );
-  if (!reservation.ok) {
-    const message = reservation.reason === 'rate' ? 'too many vends per minute for this developer' : 'too many live sessions for this developer';
-    throw new ApiError(429, reservation.reason === 'rate' ? 'rate_limited' : 'too_many_sessions', message, {
-      retryAfter: reservation.retryAfterSeconds,
-    });
-  }
-
   const session: SessionRecord = {
     id,
     state: 'pending',
@@ -147,17 +132,24 @@ async function vend(deps: VendPorts, identity: Identity, req: VendRequest, opts:
     ...(sessionEndsAt && token ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, tokenHash: hashToken(token) } : {}),
     ...(sessionEndsAt && gateway ? { sessionEndsAt: sessionEndsAt.toISOString(), credentialSeconds: durationSeconds, delivery: 'gateway' as const } : {}),
   };
-  // Step 5 of a vend: the intent is durable before AWS is asked, or nothing is issued.
-  await storeCall(deps, 'createPending', () => deps.sessions.createPending(session));
-  // Kill switch layer 1 (one round trip), after the pending record so a revocation racing this vend either
-  // finds the session or has already written the block this reads.
-  const block = await storeCall(deps, 'blockFor', () => deps.killSwitch.blockFor({ developer: identity.developer, project, template: template.name }));
-  if (block) {
-    await deps.sessions.markFailed(id, 'blocked').catch(() => undefined);
-    const seconds = Math.max(1, Math.ceil((block.until.getTime() - deps.now().getTime()) / 1000));
-    const scope = block.selector.kind === 'all' ? 'all vends' : `this ${block.selector.kind}`;
-    throw new ApiError(403, 'blocked', `an operator has blocked new vends for ${scope}; retry after ${seconds} s`, { retryAfter: seconds });
+  const scope = { developer: identity.developer, project, template: template.name };
+  const checkBlock = deps.killSwitch.blockCommand(scope);
+
+  // Round trip 1: reserve a slot and record the session as pending (the intent is durable before AWS is asked,
+  // or nothing is issued), with a first look at the blocks beside them. That look spares STS a vend an operator
+  // already blocked; it is not the one the race guarantee rests on (on a Cluster it may be answered before the
+  // record is written).
+  const limited = { vendsPerMinute: limits.vendsPerMinute ?? 0, liveSessions: limits.liveSessionsPerDeveloper ?? 0 };
+  const opened = await storeCall(deps, 'open', () => deps.sessions.open(session, limited, [checkBlock]));
+  const { reservation } = opened;
+  if (!reservation.ok) {
+    const message = reservation.reason === 'rate' ? 'too many vends per minute for this developer' : 'too many live sessions for this developer';
+    throw new ApiError(429, reservation.reason === 'rate' ? 'rate_limited' : 'too_many_sessions', message, {
+      retryAfter: reservation.retryAfterSeconds,
+    });
   }
+  const early = deps.killSwitch.blockOf(scope, opened.alongside[0]);
+  if (early) return refuseBlocked(deps, id, early);
 
   let credentials: IssuedCredentials;
   try {
@@ -166,16 +158,30 @@ async function vend(deps: VendPorts, identity: Identity, req: VendRequest, opts:
     await deps.sessions.markFailed(id, err instanceof ApiError ? err.code : 'error').catch(() => undefined);
     throw err;
   }
-  // If this write fails the credentials are dropped here, never returned: the pending record already lets the
-  // kill switch find the session, and a caller cannot use what it never received.
-  const issuedAt = await recordIssued(deps, session, credentials);
-  if (container || gateway) deps.credentialCache.set(id, credentials);
+  // Round trip 2: record the credentials live and check the blocks (kill switch layer 1), together. The session
+  // has been visible to every listing since round trip 1 ended, so a revocation racing this vend either finds
+  // it (and marks it revoked, which markLive reports, or denies it in AWS) or wrote its block before this check
+  // reads it. Credentials issued here but refused are never handed out. If either write or read fails, nothing
+  // is returned: the pending record already lets the kill switch find the session.
+  const recorded = await recordIssued(deps, session, credentials, [checkBlock]);
+  const issuedAt = recorded.issuedAt;
+  const block = deps.killSwitch.blockOf(scope, recorded.alongside[0]);
+  if (block) return refuseBlocked(deps, id, block, { issued: true });
+  if (container || gateway) deps.credentialCache.set(id, credentials, session);
   return {
     session: { ...session, state: 'live', accessKeyId: credentials.accessKeyId, assumedRoleArn: credentials.assumedRoleArn, issuedAt: issuedAt.toISOString(), packedPolicySize: credentials.packedPolicySize },
     tags: sessionTags(session),
     credentials,
     ...(token ? { containerToken: token } : {}),
   };
+}
+
+/** A vend an operator's block covers: its slot is freed and it answers 403 blocked. */
+async function refuseBlocked(deps: VendPorts, id: string, block: ActiveBlock, opts: { issued?: boolean } = {}): Promise<never> {
+  await deps.sessions.markFailed(id, 'blocked', opts).catch(() => undefined);
+  const seconds = Math.max(1, Math.ceil((block.until.getTime() - deps.now().getTime()) / 1000));
+  const scope = block.selector.kind === 'all' ? 'all vends' : `this ${block.selector.kind}`;
+  throw new ApiError(403, 'blocked', `an operator has blocked new vends for ${scope}; retry after ${seconds} s`, { retryAfter: seconds });
 }
 
 /** min(request or default, template max, config max); AWS's floor is 900 s (docs/aws.md: DurationSeconds). */

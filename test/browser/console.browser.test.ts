@@ -11,13 +11,13 @@ import { startDepsReconciler } from '../../src/deps';
 import type { Reconciler } from '../../src/revoke/reconciler';
 import { startConsoleStack, type ConsoleStack } from '../helpers/console';
 import { startStubServer } from '../helpers/test-issuer';
+import { describeWhen } from '../helpers/skip';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
 const present = existsSync(CHROMIUM);
 if (!present && process.env.CI) throw new Error(`${CHROMIUM} is missing; CI must run the browser tests (.ci/run installs chromium)`);
-if (!present) console.warn(`skipping the console browser tests: ${CHROMIUM} is not installed (apt-get install chromium)`);
-const suite = present ? describe : describe.skip;
+const suite = describeWhen(present, `${CHROMIUM} is not installed (apt-get install chromium)`);
 
 jest.setTimeout(90_000);
 

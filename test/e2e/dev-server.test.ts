@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { startDev, type DevStack } from '../../src/dev/dev-server';
@@ -96,7 +97,7 @@ describe('npm run dev walkthrough', () => {
     const evalGateway = printed('eval ').find((l) => l.includes('"delivery":"gateway"'))!;
     const lines = dev.banner.split('\n').map((l) => l.trim());
     const at = lines.indexOf(evalGateway);
-    const steps = lines.slice(at + 1).filter((l) => /^(aws|echo|curl) /.test(l));
+    const steps = lines.slice(at + 1, lines.findIndex((l) => l.startsWith('Proxy mode'))).filter((l) => /^(aws|echo|curl) /.test(l));
     expect(steps).toHaveLength(7);
     // One shell, as a person pasting the lines would run them; each step's output is marked.
     const script = [token, evalGateway, 'env | grep -c "^AWS_SESSION_TOKEN=" || true', ...steps.map((step, i) => `echo "== ${i}"; ${step} 2>&1; echo "== rc $?"`)].join('\n');
@@ -117,6 +118,27 @@ describe('npm run dev walkthrough', () => {
     expect(rc(after)).not.toBe(0);
     expect(after).toContain('AccessDenied');
   }, 60_000);
+
+  (hasAwsCli ? it : it.skip)('the printed proxy-mode walkthrough works with no endpoint URL: AWS host names through the gateway, a non-AWS host refused', async () => {
+    const [token] = printed('export TOKEN=');
+    const lines = dev.banner.split('\n').map((l) => l.trim());
+    const at = lines.findIndex((l) => l.startsWith('Proxy mode'));
+    const [evalProxy, ...steps] = lines.slice(at).filter((l) => /^(eval|aws|echo|curl) /.test(l));
+    expect(evalProxy).toContain('gateway --proxy');
+    expect(steps).toHaveLength(4);
+    const script = [token, evalProxy, 'echo "endpoint=${AWS_ENDPOINT_URL:-none}"', ...steps.map((step, i) => `echo "== ${i}"; ${step} 2>&1; echo "== rc $?"`)].join('\n');
+    const env = { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}`, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' };
+    const { stdout } = await sh('sh', ['-c', script], { env, cwd: path.resolve(__dirname, '../..') });
+    expect(stdout.split('\n')[0]).toBe('endpoint=none');
+    const parts = stdout.split(/^== \d+\n/m).slice(1).map((p) => p.trim());
+    const rc = (p: string) => Number(/== rc (\d+)$/.exec(p)?.[1]);
+    const [cp, ls, who, other] = parts as [string, string, string, string];
+    expect(rc(cp)).toBe(0);
+    expect(ls).toContain('proxied.txt');
+    expect(who).toContain('assumed-role/agent-s3/alice@example.com');
+    expect(rc(other)).not.toBe(0);
+    expect(other).toMatch(/CONNECT tunnel failed, response 403/);
+  }, 90_000);
 
   it('keeps its keys under a prefix of its own and deletes every one of them when it stops', async () => {
     const ours = async () => (await client.keys(`${dev.redis.keyPrefix}*`)).length;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ACCOUNT_ID, EXAMPLE_STATE_FILE, SERVICE_KEYS } from '../helpers/local-aws';
+import { AWS_CLI } from '../helpers/real-clients';
 import { itWhen } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -54,10 +55,11 @@ it('serves the SDK configured only through AWS_ENDPOINT_URL and the key variable
   expect(who).toMatchObject({ Account: ACCOUNT_ID, Arn: `arn:aws:iam::${ACCOUNT_ID}:user/sts-vend` });
 });
 
-const cliInstalled = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
-itWhen(cliInstalled, 'no `aws` on PATH (apt-get install awscli)')('serves the AWS CLI with the same variables', async () => {
+// Debian's CLI 2.9 ignores AWS_ENDPOINT_URL, so this runs the README's line, which passes it as --endpoint-url too.
+const cliInstalled = spawnSync(AWS_CLI, ['--version'], { stdio: 'ignore' }).status === 0;
+itWhen(cliInstalled, `no ${AWS_CLI} (apt-get install awscli)`)('serves the AWS CLI with the same variables', async () => {
   const env = { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: SERVICE_KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: SERVICE_KEYS.secretAccessKey, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
-  const { stdout } = await promisify(execFile)('aws', ['sts', 'get-caller-identity', '--output', 'json'], { env });
+  const { stdout } = await promisify(execFile)(AWS_CLI, ['--endpoint-url', endpoint, 'sts', 'get-caller-identity', '--output', 'json'], { env });
   expect(JSON.parse(stdout)).toMatchObject({ Account: ACCOUNT_ID });
 });
 

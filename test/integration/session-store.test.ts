@@ -1,3 +1,4 @@
+import { bucketOf } from '../../src/storage/keys';
 import { SessionStore, type SessionRecord } from '../../src/storage/session-store';
 import { useTestRedis } from '../helpers/redis';
 
@@ -113,29 +114,37 @@ describe('session records', () => {
 
   it('writes exactly the documented keys and record fields, nothing secret', async () => {
     const { store, prefix } = setup();
+    // The template's first session records its role in the template-roles hash, and its own; later ones leave it out.
+    const first = record();
+    await store.createPending(first);
     const rec = record();
     await store.createPending(rec);
-    await store.markLive(rec.id, live(rec));
+    await store.markLive(rec.id, live(rec), rec);
     const got = await store.get(rec.id);
     expect(Object.keys(got!).sort()).toEqual(
       ['accessKeyId', 'accessType', 'assumedRoleArn', 'createdAt', 'developer', 'developerClaim', 'expiresAt', 'id', 'issuedAt', 'issuer', 'owner', 'packedPolicySize',
         'parameters', 'project', 'roleArn', 'roleSessionName', 'sourceIdentity', 'state', 'subject', 'template'].sort(),
     );
+    expect(await store.get(first.id)).toEqual(first);
     expect(await keysOf(prefix)).toEqual(
       [
+        `${prefix}{s:${first.id}}`,
         `${prefix}{s:${rec.id}}`,
         `${prefix}{d:alice@example.com}`,
-        `${prefix}{p:backend-api}`,
-        `${prefix}{t:s3-read-prefix}`,
-        `${prefix}{r:arn:aws:iam::111122223333:role/agent-s3}`,
-        `${prefix}{c:d}`,
-        `${prefix}{c:r}`,
+        `${prefix}{C:${bucketOf('alice@example.com')}}`,
+        `${prefix}{C:r}`,
+        `${prefix}{T}`,
       ].sort(),
     );
+    expect(await db.client.hgetall(`${prefix}{T}`)).toEqual({ 's3-read-prefix': rec.roleArn });
+    const b36 = (ms: number): string => ms.toString(36);
     const raw = (await db.client.get(`${prefix}{s:${rec.id}}`))!;
-    const [head, body] = raw.split('\n').map((part) => JSON.parse(part) as unknown[]);
-    expect(head).toEqual(['l', T0 + 901_000, T0 + 400, 'ASIAEXAMPLE000000001', 7]);
-    expect(body).toEqual(['corp', 'user-123', 'alice@example.com', 'backend-api', 'AI', 's3-read-prefix', rec.roleArn, rec.roleSessionName, null, T0, rec.parameters]);
+    expect(raw.split('\n')).toEqual([
+      'l', b36(T0 + 901_000), b36(T0 + 400), 'ASIAEXAMPLE000000001', '7', '', '', '', '',
+      b36(T0), 'alice@example.com', 'backend-api', 's3-read-prefix', 'corp', 'AI', JSON.stringify(rec.parameters), '{"s":"user-123"}',
+    ]);
+    const firstRaw = (await db.client.get(`${prefix}{s:${first.id}}`))!;
+    expect(firstRaw.split('\n').slice(-1)).toEqual([JSON.stringify({ s: 'user-123', r: first.roleArn })]);
     // No secret-looking value: no 40-character secret key, no session token, no JWT.
     expect(raw).not.toMatch(/[A-Za-z0-9/+=]{40}|FwoGZXIvYXdz|IQoJb3JpZ2lu|eyJ[A-Za-z0-9_-]+\./);
   });
@@ -150,6 +159,52 @@ describe('session records', () => {
     await expect(store.list({}, 'not-a-cursor')).rejects.toBeInstanceOf(TypeError);
     expect(await store.get('NOSUCHSESSION')).toBeNull();
     expect(await store.markLive('NOSUCHSESSION', live(rec))).toBeNull();
+  });
+});
+
+describe('sessions recorded by the previous version (an upgrade with live sessions in Redis)', () => {
+  /** What the previous version wrote for a session: the record as two JSON arrays, the developer index, its catalogues. */
+  async function writeLegacy(prefix: string, rec: SessionRecord, head: unknown[]): Promise<void> {
+    const body = ['corp', rec.subject, rec.developer, rec.project, rec.accessType, rec.template, rec.roleArn, rec.roleSessionName, null, T0, rec.parameters];
+    const expiry = Date.parse(rec.expiresAt);
+    await db.client.set(`${prefix}{s:${rec.id}}`, `${JSON.stringify(head)}\n${JSON.stringify(body)}`, 'PX', 3_600_000);
+    await db.client.zadd(`${prefix}{d:${rec.developer}}`, expiry, rec.id);
+    await db.client.zadd(`${prefix}{c:d}`, expiry + 300_000, rec.developer);
+    await db.client.zadd(`${prefix}{c:r}`, expiry + 300_000, rec.roleArn);
+  }
+
+  it('reads, lists and revokes them, and marks a pending one live, in the format they were written in', async () => {
+    const { store, prefix } = setup();
+    const old = record({ developer: 'olga@example.com', roleSessionName: 'olga@example.com.legacy01', roleArn: 'arn:aws:iam::111122223333:role/old-role' });
+    await writeLegacy(prefix, old, ['l', T0 + 901_000, T0 + 400, 'ASIAEXAMPLE000000009', 7]);
+    const pending = record({ developer: 'olga@example.com' });
+    await writeLegacy(prefix, pending, ['p', T0 + 900_000]);
+    const fresh = record({ developer: 'nina@example.com' });
+    await store.createPending(fresh);
+
+    expect(await store.get(old.id)).toEqual({
+      ...old,
+      state: 'live',
+      expiresAt: new Date(T0 + 901_000).toISOString(),
+      issuedAt: new Date(T0 + 400).toISOString(),
+      accessKeyId: 'ASIAEXAMPLE000000009',
+      packedPolicySize: 7,
+      assumedRoleArn: `arn:aws:sts::111122223333:assumed-role/old-role/${old.roleSessionName}`,
+    });
+    // Every listing and group revocation starts from the catalogues, which still name the old version's ones.
+    expect(await store.activeValues('developer')).toEqual(['nina@example.com', 'olga@example.com']);
+    expect(await store.activeValues('role')).toEqual([fresh.roleArn, old.roleArn].sort());
+    expect((await store.list({ project: 'backend-api' })).sessions.map((s) => s.id).sort()).toEqual([old.id, pending.id, fresh.id].sort());
+    expect((await store.idsBy('role', old.roleArn)).sort()).toEqual([old.id]);
+
+    expect(await store.markLive(pending.id, live(pending), pending)).toBe('live');
+    const raw = (await db.client.get(`${prefix}{s:${pending.id}}`))!;
+    expect(raw.startsWith('["l",')).toBe(true);
+    expect(await store.get(pending.id)).toMatchObject({ state: 'live', accessKeyId: 'ASIAEXAMPLE000000001', issuedAt: new Date(T0 + 400).toISOString() });
+
+    expect(await store.markRevoked([old.id, pending.id], { revokedAt: new Date(T0 + 1000), revocationId: 'rv-old' })).toEqual([old.id, pending.id]);
+    expect(await store.get(old.id)).toMatchObject({ state: 'revoked', revocationId: 'rv-old', revokedAt: new Date(T0 + 1000).toISOString() });
+    expect(await store.idsBy('developer', 'olga@example.com')).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { generateCa } from '../../src/gateway/proxy-ca';
 import { checkConfig, formatCheckResult } from '../../src/check';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -91,4 +92,18 @@ it('checks server.tls files relative to the config, and still checks the templat
     `${path.join(dir, 'sts-vend.yaml')}: server.tls.keyFile: cannot read ${path.join(dir, 'tls/key.pem')} (ENOENT)`,
   ]);
   expect(r.templates).toHaveLength(6);
+});
+
+it('checks proxy mode\'s CA pair: a key that is not the certificate\'s is a problem naming the field', async () => {
+  cpSync(TEMPLATES, path.join(dir, 'templates'), { recursive: true });
+  const one = await generateCa();
+  const other = await generateCa();
+  writeFileSync(path.join(dir, 'ca.pem'), one.certPem);
+  writeFileSync(path.join(dir, 'ca.key'), other.keyPem);
+  const gateway = { enabled: true, proxy: { enabled: true, caCertFile: 'ca.pem', caKeyFile: 'ca.key' } };
+  const env = { STS_VEND_GATEWAY_KEY: 'k'.repeat(32) };
+  const bad = await checkConfig({ configFile: writeConfig({ gateway }), env });
+  expect(bad.problems).toEqual([`${path.join(dir, 'sts-vend.yaml')}: gateway.proxy.caKeyFile: not the private key of gateway.proxy.caCertFile (ERR_OSSL_X509_KEY_VALUES_MISMATCH)`]);
+  writeFileSync(path.join(dir, 'ca.key'), one.keyPem);
+  expect((await checkConfig({ configFile: writeConfig({ gateway }), env })).problems).toEqual([]);
 });

@@ -1,0 +1,66 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { SessionKeys } from './keys';
+import type { BatchCommand } from './redis-client';
+import { defineScripts } from './session-scripts';
+
+/**
+ * The role each template's records leave out (session-record.ts): P{T} in Redis, template -> role ARN, and this
+ * process's copy of it. A template's first vend records its role there (HSETNX: the first role stays, so a
+ * template later moved to another role cannot change what older records mean; its new sessions simply store
+ * their role). Entries are never removed or changed, so the copy is never stale, only incomplete: a record of a
+ * template the copy lacks is decoded after reloading it. One instance per client and key prefix, shared by every
+ * store that decodes records.
+ */
+export class TemplateRoles {
+  private readonly roles = new Map<string, string>();
+  /** Templates a reload did not find, and when. */
+  private readonly missing = new Map<string, number>();
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly keys: SessionKeys,
+  ) {
+    defineScripts(redis);
+  }
+
+  /** The role records of this template leave out, if this process knows it. */
+  readonly roleOf = (template: string): string | undefined => this.roles.get(template);
+
+  /** The command that records a template's role (when the copy lacks it) and answers the whole hash. */
+  registerCommand(template: string, roleArn: string): BatchCommand | undefined {
+    return this.roles.has(template) ? undefined : ['svTemplateRoles', this.keys.templateRoles, template, roleArn];
+  }
+
+  /** Takes in a reply of registerCommand or of HGETALL (a flat field/value array or an object). */
+  absorb(reply: unknown): void {
+    const pairs = Array.isArray(reply) ? reply : Object.entries((reply ?? {}) as Record<string, string>).flat();
+    for (let i = 0; i + 1 < pairs.length; i += 2) this.roles.set(String(pairs[i]), String(pairs[i + 1]));
+  }
+
+  /**
+   * Reloads the copy when it lacks one of these templates (one round trip, then not again for them). A template
+   * still missing is looked for again only after RETRY_MS: records that derive their role always name a template
+   * recorded before them, so a miss means a record that stores its role, or the previous format.
+   */
+  async ensure(templates: Iterable<string>): Promise<void> {
+    const now = Date.now();
+    const wanted = [...templates].filter((t) => !this.roles.has(t) && now - (this.missing.get(t) ?? -Infinity) >= RETRY_MS);
+    if (wanted.length === 0) return;
+    this.absorb(await this.redis.hgetall(this.keys.templateRoles));
+    for (const t of wanted) if (!this.roles.has(t)) this.missing.set(t, now);
+  }
+}
+
+const RETRY_MS = 10_000;
+
+const shared = new WeakMap<object, Map<string, TemplateRoles>>();
+
+/** The TemplateRoles of this client and key prefix. */
+export function templateRolesFor(redis: Redis | Cluster, keys: SessionKeys): TemplateRoles {
+  const byKey = shared.get(redis) ?? new Map<string, TemplateRoles>();
+  shared.set(redis, byKey);
+  const key = keys.templateRoles;
+  let roles = byKey.get(key);
+  if (!roles) byKey.set(key, (roles = new TemplateRoles(redis, keys)));
+  return roles;
+}
