@@ -35,7 +35,7 @@ export interface AppDeps {
   /** Current credentials of refreshable sessions, in this process only. */
   credentialCache: CredentialCache;
   /** Layer 2 for one role: rebuild and write its revocation policy (never throws for AWS errors); roleApplier. */
-  applyRole(roleArn: string): Promise<RoleState>;
+  applyRole(roleArn: string, revocationId?: string): Promise<RoleState>;
   /** Approval requests of templates with `approval.required` (src/approvals/). */
   approvals: ApprovalStore;
   /** The operator console's sign-ins and sessions (src/console/). */

@@ -38,8 +38,11 @@ export interface ApplyRolePolicyDeps {
 
 /** The IAM step of a revocation for one role, as revokeSessions and the reconciler take it. */
 export interface ApplyRolePort {
-  /** Rebuild and write the role's revocation policy (never throws for AWS errors). */
-  applyRole(roleArn: string): Promise<RoleState>;
+  /**
+   * Rebuild and write the role's revocation policy (never throws for AWS errors). `revocationId`: the revocation
+   * waiting for it, which counts as applied as soon as any apply covering its entries has been (see below).
+   */
+  applyRole(roleArn: string, revocationId?: string): Promise<RoleState>;
 }
 
 /** What the IAM step uses: IAM, the role entries in the kill-switch store, the skew margin and the policy name. */
@@ -61,7 +64,7 @@ export function roleApplier(deps: RolePolicyPorts): ApplyRolePort['applyRole'] {
       onPending: (count) => deps.metrics.pendingRoles.set(count),
     },
   };
-  return (roleArn) => applyRolePolicy(bound, roleArn);
+  return (roleArn, revocationId) => applyRolePolicy(bound, roleArn, revocationId);
 }
 
 export const REVOCATION_POLICY_NAME = 'sts-vend-revocations';
@@ -71,6 +74,8 @@ const LOCK_TTL_MS = 30_000;
 // How long a caller waits for another replica's apply of the same role before answering "pending".
 const LOCK_WAIT_MS = 10_000;
 const LOCK_POLL_MS = 50;
+// While another apply holds the lock, how often a waiting revocation reads whether that apply covered it.
+const COVERED_POLL_MS = 250;
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 
@@ -81,12 +86,20 @@ const BACKOFF_MAX_MS = 60_000;
  * entries and schedules the next prune. Never throws for AWS: a failure or a policy that cannot fit answers
  * `pending` with the error and schedules a retry with exponential backoff (1 s doubling, at most 60 s).
  * StoreUnavailableError propagates.
+ *
+ * While another apply (a replica's, the reconciler's) holds the role, `revocationId`'s own record says when an
+ * apply that read its entries has written them (setRoleState marks the revocations it covered): that is its
+ * answer, so a busy role does not keep a covered revocation waiting for a lock it no longer needs.
  */
-export async function applyRolePolicy(deps: ApplyRolePolicyDeps, roleArn: string): Promise<RoleState> {
+export async function applyRolePolicy(deps: ApplyRolePolicyDeps, roleArn: string, revocationId?: string): Promise<RoleState> {
   for (let waited = 0; ; waited += LOCK_POLL_MS) {
     const state = await deps.store.withLock(roleArn, LOCK_TTL_MS, () => applyLocked(deps, roleArn));
     if (state) return state;
-    // Another replica is applying this role; its apply re-queues the role if it missed our entries.
+    // Another apply holds the role; it re-queues the role if it missed our entries.
+    if (revocationId !== undefined && waited % COVERED_POLL_MS === 0) {
+      const covered = (await deps.store.getRevocation(revocationId))?.roles.find((r) => r.roleArn === roleArn);
+      if (covered?.state === 'applied') return covered;
+    }
     if (waited >= LOCK_WAIT_MS) return { roleArn, state: 'pending', error: 'another apply of this role is in progress' };
     await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
   }

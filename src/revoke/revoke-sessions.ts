@@ -158,7 +158,7 @@ async function revoke(
     deps.sessions.markRevoked(ids, { revokedAt: now, revocationId: revocation.revocationId, state: opts.state ?? 'revoked' }),
   );
 
-  const results = await Promise.all(roles.map((roleArn) => storeCall(deps, 'revoke.apply', () => deps.applyRole(roleArn))));
+  const results = await Promise.all(roles.map((roleArn) => storeCall(deps, 'revoke.apply', () => deps.applyRole(roleArn, revocation.revocationId))));
   revocation.roles = results;
   const applied = results.every((r) => r.state === 'applied');
   deps.metrics.revocations.inc({ selector: selector.kind, outcome: applied ? 'applied' : 'pending' });

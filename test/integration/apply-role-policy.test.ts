@@ -177,6 +177,28 @@ it('an apply waits for the role lock, so a write based on an older read cannot o
   }
 });
 
+it('a revocation waiting on a busy role answers applied once another apply has covered its entries', async () => {
+  const { store, deps, clock } = setup();
+  const revoked = await mint();
+  const rec = await record(store, [sessionEntry(revoked.id, clock.ms)]);
+  // Someone else (another replica's apply, the reconciler) holds the role for as long as the test says.
+  let release!: () => void;
+  let held = true;
+  const holding = store.withLock(ROLE, 30_000, () => new Promise<void>((resolve) => (release = resolve)));
+  try {
+    await waitUntil(async () => release !== undefined);
+    const waiting = applyRolePolicy(deps, ROLE, rec.revocationId).then((state) => ({ state, held }));
+    // That apply read the revocation's entries and wrote them: it marks the revocations it covered.
+    const { version } = await store.roleEntries(ROLE);
+    await store.setRoleState(ROLE, { roleArn: ROLE, state: 'applied' }, version);
+    expect(await waiting).toEqual({ state: { roleArn: ROLE, state: 'applied' }, held: true });
+  } finally {
+    held = false;
+    release?.();
+    await holding;
+  }
+});
+
 it('500 single-session entries on one role fit, deny all 500, and leave other sessions working', async () => {
   const { store, deps, clock } = setup();
   const sessions: Array<{ id: string; akid: string }> = [];
