@@ -11,9 +11,9 @@ import { addVendOptions, vendRequest, type VendOptions } from './vend-options';
 
 /**
  * The environment of a process that reaches AWS only through the gateway: the endpoint, the gateway key pair
- * and the region, with every variable that could make an SDK pick other credentials removed. Uploads are
- * checksummed only when an operation requires it, so current SDKs send plain bodies rather than aws-chunked
- * ones (which the gateway does not accept yet). Debian's AWS CLI 2.9 and boto3 1.26 ignore AWS_ENDPOINT_URL:
+ * and the region, with every variable that could make an SDK pick other credentials removed. The SDKs' own
+ * defaults stay (checksummed aws-chunked uploads included: the gateway verifies and re-signs them). Debian's
+ * AWS CLI 2.9 and boto3 1.26 ignore AWS_ENDPOINT_URL:
  * give them `--endpoint-url` / `endpoint_url`, or use the profile output.
  */
 export function gatewayEnv(base: NodeJS.ProcessEnv, g: GatewayVendResponse['gateway']): NodeJS.ProcessEnv {
@@ -33,7 +33,6 @@ function gatewayVariables(g: GatewayVendResponse['gateway']): Record<string, str
     AWS_SECRET_ACCESS_KEY: g.secretAccessKey,
     AWS_REGION: g.region,
     AWS_DEFAULT_REGION: g.region,
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
   };
 }
 
@@ -113,7 +112,6 @@ export function formatGatewayProfile(name: string, g: GatewayVendResponse['gatew
     `aws_access_key_id = ${g.accessKeyId}`,
     `aws_secret_access_key = ${g.secretAccessKey}`,
     `region = ${g.region}`,
-    'request_checksum_calculation = when_required',
     '',
   ].join('\n');
 }

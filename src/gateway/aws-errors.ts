@@ -21,7 +21,11 @@ export type RefusalKind =
   | 'unavailable'
   | 'tooLarge'
   | 'unknownService'
-  | 'badHost';
+  | 'badHost'
+  | 'invalidRequest'
+  | 'incompleteBody'
+  | 'presignExpired'
+  | 'presignMalformed';
 
 /** A refusal the gateway answers itself: nothing was forwarded. */
 export class GatewayRefusal extends Error {
@@ -52,6 +56,10 @@ const TABLE: Record<RefusalKind, Codes> = {
   tooLarge: { status: 413, xml: 'RequestEntityTooLarge', json: 'RequestEntityTooLargeException' },
   unknownService: { status: 400, xml: 'InvalidAction', json: 'UnknownOperationException' },
   badHost: { status: 400, xml: 'InvalidRequest', json: 'InvalidRequestException' },
+  invalidRequest: { status: 400, xml: 'InvalidRequest', json: 'InvalidRequestException' },
+  incompleteBody: { status: 400, xml: 'IncompleteBody', json: 'SerializationException' },
+  presignExpired: { status: 403, xml: 'AccessDenied', json: 'AccessDeniedException' },
+  presignMalformed: { status: 400, xml: 'AuthorizationQueryParametersError', json: 'IncompleteSignatureException' },
 };
 
 /** S3 words some of these differently (its own error code list). */

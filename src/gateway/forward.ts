@@ -55,6 +55,12 @@ export interface ForwardInput {
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
   now: Date;
+  /**
+   * The body to send, built from the re-signed headers (an aws-chunked body, its chunks signed on from the
+   * re-signed request's signature); the request itself is piped through when absent. A stream that errors
+   * aborts the upstream request, so AWS never completes it, and the call rejects with that error.
+   */
+  reframe?: (signedHeaders: Record<string, string>) => Readable;
   /** Called before the body is read (answers `Expect: 100-continue` only once the call is allowed). */
   onBodyWanted?: () => void;
 }
@@ -122,8 +128,9 @@ export async function forward(f: ForwardInput): Promise<ForwardResult> {
       upReq.end(f.body);
     } else {
       f.onBodyWanted?.();
-      const body: Readable = f.req;
-      body.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+      f.req.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+      const body: Readable = f.reframe ? f.reframe(signed) : f.req;
+      body.once('error', (err) => upReq.destroy(err));
       body.pipe(upReq);
     }
   });

@@ -20,7 +20,9 @@ import { flatHeaders, readBounded, s3Target, virtualBucket } from './request-par
 import { checkRules } from './rules';
 import { REGION, s3Upstream, SERVICES, upstreamFor, type Protocol, type ServiceSpec } from './services';
 import { upstreamCredentials, type CredentialDeps } from './session-credentials';
-import { MAX_SKEW_MS, parseAmzDate, parseAuth, queryObject, sha256Hex, verifySignature } from './sigv4';
+import { chunkChain, MAX_SKEW_MS, parseAmzDate, parseAuth, queryObject, sha256Hex, signatureOf, verifyPresigned, verifySignature, type ParsedAuth } from './sigv4';
+import { awsChunkedStream, streamingUpload } from './aws-chunked';
+import { checkPresignedWindow, isPresigned, parsePresigned, presignedSigningQuery, upstreamOfPresigned } from './presigned';
 import type { CallRecord } from './gateway-store';
 import { metricOperation } from './gateway-metrics';
 import { checkProxiedHost, type AwsHost } from './proxy-hosts';
@@ -69,7 +71,9 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
   let outcome: Outcome;
   let bodyRead = false;
   try {
-    const auth = parseAuth(headers.authorization, query);
+    const presigned = isPresigned(rawQuery) ? parsePresigned(rawQuery) : undefined;
+    if (presigned && headers.authorization) throw new GatewayRefusal('invalidRequest', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+    const auth = presigned ?? parseAuth(headers.authorization);
     region = auth.region.slice(0, 32);
     keyId = auth.accessKeyId.slice(0, 64);
     service = SERVICES.get(auth.service);
@@ -83,21 +87,22 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
     const hostBucket = virtualBucket(headers.host, ctx.hosts, s3);
     const sessionId = sessionIdOfKey(auth.accessKeyId);
     if (!sessionId) throw new GatewayRefusal('unknownKey', 'The security token included in the request is invalid.');
-    const signingDate = parseAmzDate(headers['x-amz-date']);
-    if (!signingDate || headers['x-amz-date']?.slice(0, 8) !== auth.date) throw new GatewayRefusal('malformed', 'the request must carry an X-Amz-Date matching the credential scope date');
     const now = ctx.deps.now();
-    if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_SKEW_MS) {
-      throw new GatewayRefusal('skew', `Signature expired: ${headers['x-amz-date']} is more than 5 minutes away from the gateway's time ${now.toISOString()}.`);
-    }
+    if (presigned && !s3) throw new GatewayRefusal('unsupported', `presigned URLs are served for S3 only; sign ${service.name} requests with the Authorization header`);
+    if (presigned) checkPresignedWindow(presigned, now);
+    const signingDate = presigned?.signingDate ?? headerSigningDate(headers, auth, now);
 
     // S3 says what its payload is (and AWS checks the body against it); every other body is read here, bounded.
     const declared = headers['x-amz-content-sha256'];
     let body: Buffer | undefined;
     let payloadHash: string;
-    if (declared?.startsWith('STREAMING-')) {
-      throw new GatewayRefusal('unsupported', `aws-chunked uploads (${declared.slice(0, 64)}) are not supported by this gateway yet; set the SDK's request checksum calculation to WHEN_REQUIRED`);
-    }
-    if (s3) {
+    // aws-chunked: the header signature seeds the chunks' chain; each chunk is checked as it streams (aws-chunked.ts).
+    const upload = s3 && !presigned && declared?.startsWith('STREAMING-') ? streamingUpload(declared, headers) : undefined;
+    if (presigned) {
+      payloadHash = 'UNSIGNED-PAYLOAD';
+    } else if (upload) {
+      payloadHash = upload.form;
+    } else if (s3) {
       if (!declared || !(declared === 'UNSIGNED-PAYLOAD' || /^[0-9a-f]{64}$/.test(declared))) throw new GatewayRefusal('malformed', 'Missing required header for this request: x-amz-content-sha256');
       payloadHash = declared;
     } else {
@@ -111,14 +116,21 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
     }
     const secret = gatewaySecret(ctx.gw.key, auth.accessKeyId);
     const signedQuery = queryObject(rawQuery);
-    const ok = await verifySignature({ method: req.method ?? 'GET', host: headers.host ?? '', rawPath, query: signedQuery, headers, ...(body && !auth.signedHeaders.includes('x-amz-content-sha256') ? { body } : {}), auth, secret, signingDate });
+    const ok = presigned
+      ? await verifyPresigned({ method: req.method ?? 'GET', host: headers.host ?? '', rawPath, query: presignedSigningQuery(rawQuery), headers, auth, secret, signingDate, expiresSeconds: presigned.expiresSeconds, ...(presigned.securityToken !== undefined ? { securityToken: presigned.securityToken } : {}) })
+      : await verifySignature({ method: req.method ?? 'GET', host: headers.host ?? '', rawPath, query: signedQuery, headers, ...(body && !auth.signedHeaders.includes('x-amz-content-sha256') ? { body } : {}), auth, secret, signingDate });
     if (!ok) {
       throw new GatewayRefusal('signature', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
     }
 
+    // A presigned URL goes upstream with header auth: its presign parameters dropped, hoisted x-amz-* back as headers.
+    const sent = presigned ? upstreamOfPresigned(rawQuery) : { rawQuery, headers: {} };
+    const sentHeaders = { ...headers, ...sent.headers };
+    const sentQuery = presigned ? new URLSearchParams(sent.rawQuery) : query;
+
     session = await checkpoint(ctx, sessionId, now);
     const { bucket, key } = s3 ? s3Target(rawPath, hostBucket) : { bucket: '', key: '' };
-    target = identify(service, { method: req.method ?? 'GET', bucket, key, rawPath, query, headers, ...(body ? { body } : {}) });
+    target = identify(service, { method: req.method ?? 'GET', bucket, key, rawPath, query: sentQuery, headers: sentHeaders, ...(body ? { body } : {}) });
     const template = ctx.deps.templates.get(session.template);
     const verdict = checkRules(template?.gateway, service.name, target);
     if (!verdict.ok) throw new GatewayRefusal('denied', deniedMessage(verdict, target, session.template));
@@ -126,25 +138,33 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
     const credentials = await credentialsFor(ctx, session, requestId);
     const upstream = upstreamFor(service, auth.region, ctx.deps.config.gateway.endpoints);
     const { url, path } = s3 ? s3Upstream(upstream.url, upstream.overridden, rawPath, bucket, hostBucket) : { url: upstream.url, path: rawPath };
-    const signedHeaders = new Set(auth.signedHeaders);
+    const signedHeaders = new Set([...auth.signedHeaders, ...Object.keys(sent.headers)]);
+    const upstreamRegion = service.signingRegion ?? auth.region;
+    const chunkChains = (resigned: Record<string, string>) => ({
+      agent: chunkChain(auth.signature, signingDate, service!.name, auth.region, { accessKeyId: auth.accessKeyId, secretAccessKey: secret }),
+      upstream: chunkChain(signatureOf(resigned), parseAmzDate(resigned['x-amz-date'])!, service!.name, upstreamRegion, credentials),
+    });
     const result = await forward({
       req,
       res,
       method: req.method ?? 'GET',
       upstream: url,
       path,
-      rawQuery,
-      query: signedQuery,
-      headers,
+      rawQuery: sent.rawQuery,
+      query: presigned ? queryObject(sent.rawQuery) : signedQuery,
+      headers: sentHeaders,
       signedHeaders,
       payloadHash,
       ...(body ? { body } : {}),
+      ...(upload ? { reframe: (resigned: Record<string, string>) => req.pipe(awsChunkedStream({ ...upload, ...(upload.form.includes('HMAC') ? chunkChains(resigned) : {}) })) } : {}),
       service: service.name,
-      region: service.signingRegion ?? auth.region,
+      region: upstreamRegion,
       credentials,
       now: ctx.deps.now(),
       ...(expectContinue ? { onBodyWanted: () => res.writeContinue() } : {}),
     }).catch((err: unknown) => {
+      // A chunk that failed its check: the upstream request was aborted, the agent gets the refusal.
+      if (err instanceof GatewayRefusal && !res.headersSent) throw err;
       ctx.deps.logger.warn({ requestId, service: service?.name, err: (err as Error)?.message }, 'gateway upstream failed');
       if (res.headersSent) {
         res.destroy();
@@ -163,6 +183,16 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
     outcome = { status, code, bytesIn: 0, bytesOut: 0, refused: true, kind: refusal.kind };
   }
   finish(ctx, { requestId, started, service: service?.name ?? 'unknown', region, session, target, outcome, ...(keyId ? { keyId } : {}) });
+}
+
+/** A header-signed request's X-Amz-Date: on the scope's date, within 5 minutes of the gateway's clock. */
+function headerSigningDate(headers: Record<string, string>, auth: ParsedAuth, now: Date): Date {
+  const signingDate = parseAmzDate(headers['x-amz-date']);
+  if (!signingDate || headers['x-amz-date']?.slice(0, 8) !== auth.date) throw new GatewayRefusal('malformed', 'the request must carry an X-Amz-Date matching the credential scope date');
+  if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_SKEW_MS) {
+    throw new GatewayRefusal('skew', `Signature expired: ${headers['x-amz-date']} is more than 5 minutes away from the gateway's time ${now.toISOString()}.`);
+  }
+  return signingDate;
 }
 
 function guessProtocol(headers: Record<string, string>, query: URLSearchParams): Protocol {

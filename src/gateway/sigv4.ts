@@ -6,6 +6,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { ChunkChain } from './aws-chunked';
 import { GatewayRefusal } from './aws-errors';
 
 type SignableRequest = Parameters<SignatureV4['presign']>[0];
@@ -42,16 +43,15 @@ export interface ParsedAuth {
   signature: string;
 }
 
-/**
- * The Authorization header's parts; a refusal for anything else: no signature, a presigned URL or SigV4A
- * (not served in endpoint mode yet), or a header missing a part.
- */
-export function parseAuth(header: string | undefined, query: URLSearchParams): ParsedAuth {
-  if (query.has('X-Amz-Signature') || query.has('X-Amz-Credential')) {
-    throw new GatewayRefusal('unsupported', 'presigned URLs are not supported by this gateway yet; sign requests with the Authorization header');
-  }
+/** Why SigV4A is refused, wherever it shows (an Authorization header, a presigned query, a streaming payload). */
+export const SIGV4A_REFUSAL =
+  'SigV4A (AWS4-ECDSA-P256-SHA256) is not supported by this gateway: it verifies and re-signs SigV4 (AWS4-HMAC-SHA256) only, ' +
+  'for one Region at a time. Call the Regional endpoint (not a Multi-Region Access Point) so the SDK signs with SigV4.';
+
+/** The Authorization header's parts; a refusal for anything else: no signature, SigV4A, or a header missing a part. */
+export function parseAuth(header: string | undefined): ParsedAuth {
   if (!header) throw new GatewayRefusal('missing', 'Request is missing Authentication Token');
-  if (header.startsWith('AWS4-ECDSA-P256-SHA256')) throw new GatewayRefusal('unsupported', 'SigV4A (AWS4-ECDSA-P256-SHA256) is not supported by this gateway');
+  if (header.startsWith('AWS4-ECDSA-P256-SHA256')) throw new GatewayRefusal('unsupported', SIGV4A_REFUSAL);
   if (!header.startsWith(`${ALGORITHM} `)) throw new GatewayRefusal('malformed', `the Authorization header must use ${ALGORITHM}`);
   const fields = new Map<string, string>();
   for (const part of header.slice(ALGORITHM.length + 1).split(',')) {
@@ -59,15 +59,27 @@ export function parseAuth(header: string | undefined, query: URLSearchParams): P
     if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
   const scope = fields.get('Credential')?.split('/') ?? [];
+  if (scope.length !== 5 || scope[4] !== 'aws4_request') throw new GatewayRefusal('malformed', 'Authorization header requires Credential, SignedHeaders and Signature.');
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  if (scope.length !== 5 || scope[4] !== 'aws4_request' || !signedHeaders || !signature || !/^[0-9a-f]{64}$/.test(signature)) {
+  if (!signedHeaders || !signature || !/^[0-9a-f]{64}$/.test(signature)) {
     throw new GatewayRefusal('malformed', 'Authorization header requires Credential, SignedHeaders and Signature.');
   }
+  return { ...credentialScope(scope, 'malformed'), signedHeaders: signedHeaderNames(signedHeaders, 'malformed'), signature };
+}
+
+/** `<key id>/<date>/<region>/<service>/aws4_request`, already split on `/`. */
+export function credentialScope(scope: string[], kind: 'malformed' | 'presignMalformed'): Pick<ParsedAuth, 'accessKeyId' | 'date' | 'region' | 'service'> {
+  if (scope.length !== 5 || scope[4] !== 'aws4_request') throw new GatewayRefusal(kind, 'the credential must be <key id>/<date>/<region>/<service>/aws4_request');
   const [accessKeyId, date, region, service] = scope as [string, string, string, string];
-  const names = signedHeaders.split(';');
-  if (!names.includes('host') || names.some((n) => !/^[a-z0-9-]+$/.test(n))) throw new GatewayRefusal('malformed', 'SignedHeaders must list host and lower-case header names');
-  return { accessKeyId, date, region, service, signedHeaders: names, signature };
+  return { accessKeyId, date, region, service };
+}
+
+/** The `;`-list of signed headers: lower-case names, `host` among them. */
+export function signedHeaderNames(list: string, kind: 'malformed' | 'presignMalformed'): string[] {
+  const names = list.split(';');
+  if (!names.includes('host') || names.some((n) => !/^[a-z0-9-]+$/.test(n))) throw new GatewayRefusal(kind, 'SignedHeaders must list host and lower-case header names');
+  return names;
 }
 
 /** `YYYYMMDDTHHMMSSZ` to a Date, or undefined. */
@@ -175,6 +187,73 @@ export async function resign(r: ResignInput): Promise<Record<string, string>> {
     signableHeaders: new Set([...r.signedHeaders, 'host', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token']),
   });
   return signed.headers as Record<string, string>;
+}
+
+/**
+ * An aws-chunked signature chain under one key: its seed (the request's signature), date and scope, and the
+ * SDK signer's `sign(stringToSign)` for its chunk and trailer strings-to-sign.
+ */
+export function chunkChain(seed: string, signingDate: Date, service: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }): ChunkChain {
+  const signer = signerFor(service, region, credentials);
+  const amzDate = signingDate.toISOString().replace(/[-:]|\.\d{3}/g, '');
+  return {
+    seed,
+    amzDate,
+    scope: `${amzDate.slice(0, 8)}/${region}/${service}/aws4_request`,
+    sign: (stringToSign) => signer.sign(stringToSign, { signingDate, signingRegion: region, signingService: service }),
+  };
+}
+
+/** The `Signature=` of an Authorization header the signer wrote. */
+export function signatureOf(headers: Record<string, string>): string {
+  const m = /Signature=([0-9a-f]{64})$/.exec(String(headers.authorization ?? headers.Authorization ?? ''));
+  if (!m) throw new Error('the signer wrote no signature');
+  return m[1]!;
+}
+
+export interface PresignVerifyInput {
+  method: string;
+  host: string;
+  rawPath: string;
+  /** The query without the presign parameters (X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders, -Signature). */
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  auth: ParsedAuth;
+  secret: string;
+  signingDate: Date;
+  expiresSeconds: number;
+  /** X-Amz-Security-Token as given, when the URL carries one (signed like any query parameter). */
+  securityToken?: string;
+}
+
+/**
+ * True when a presigned URL's X-Amz-Signature is the one the agent's secret gives: the SDK signer presigns the
+ * same request (its signed headers, S3's UNSIGNED-PAYLOAD) with the same date and lifetime, and the two are
+ * compared in constant time.
+ */
+export async function verifyPresigned(v: PresignVerifyInput): Promise<boolean> {
+  const headers: Record<string, string> = { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+  for (const name of v.auth.signedHeaders) {
+    const value = v.headers[name];
+    if (value === undefined) return false;
+    headers[name] = value;
+  }
+  const query = { ...v.query, ...(v.securityToken !== undefined ? { 'X-Amz-Security-Token': v.securityToken } : {}) };
+  const request: SignableRequest = { method: v.method, protocol: 'https:', hostname: v.host, path: v.rawPath, query, headers };
+  const signed = await signerFor(v.auth.service, v.auth.region, { accessKeyId: v.auth.accessKeyId, secretAccessKey: v.secret }).presign(request, {
+    signingDate: v.signingDate,
+    expiresIn: v.expiresSeconds,
+    signingRegion: v.auth.region,
+    signingService: v.auth.service,
+    signableHeaders: new Set(v.auth.signedHeaders),
+    unsignableHeaders: new Set(['x-amz-content-sha256']),
+    // Signed headers stay headers; the signer would otherwise move x-amz-* ones into the query.
+    unhoistableHeaders: new Set(Object.keys(headers)),
+  });
+  if (signed.query?.['X-Amz-SignedHeaders'] !== [...v.auth.signedHeaders].sort().join(';')) return false;
+  const given = Buffer.from(v.auth.signature);
+  const computed = Buffer.from(String(signed.query?.['X-Amz-Signature'] ?? ''));
+  return given.length === computed.length && timingSafeEqual(given, computed);
 }
 
 export const sha256Hex = (data: Buffer): string => createHash('sha256').update(data).digest('hex');

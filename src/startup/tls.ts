@@ -40,7 +40,15 @@ export function readTls(config: Config): TlsMaterial | undefined {
   return { cert, key };
 }
 
+/**
+ * Idle keep-alive connections live longer than a load balancer's own idle timeout (60 s on an AWS ALB and most
+ * others): with Node's default of 5 s the service would close a connection the balancer is about to reuse, and
+ * that request would fail with a 502 nobody sent. Headers must be allowed a little longer still (Node's rule).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const LISTENER_OPTIONS = { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout: KEEP_ALIVE_TIMEOUT_MS + 1000 };
+
 /** An HTTPS server when TLS material is given, else plain HTTP (for a TLS-terminating proxy in front). */
 export function createServer(app: RequestListener, tls: TlsMaterial | undefined): http.Server {
-  return tls ? https.createServer({ cert: tls.cert, key: tls.key }, app) : http.createServer(app);
+  return tls ? https.createServer({ ...LISTENER_OPTIONS, cert: tls.cert, key: tls.key }, app) : http.createServer(LISTENER_OPTIONS, app);
 }

@@ -25,6 +25,11 @@ export interface RawCall {
   sendPath?: string;
   /** Edits the signed headers before sending (to tamper after signing). */
   tamper?: (headers: Record<string, string>) => void;
+  /**
+   * An aws-chunked body, built once the request is signed from its seed signature, date and scope (sent in place
+   * of `body`; its Content-Length is signed, as SDKs do).
+   */
+  bodyFor?: (chain: { seed: string; amzDate: string; scope: string }) => Buffer;
 }
 
 export interface RawAnswer {
@@ -36,15 +41,21 @@ export interface RawAnswer {
 export async function rawCall(c: RawCall): Promise<RawAnswer> {
   const base = new URL(c.base);
   const host = c.host ?? base.host;
-  const body = c.body ?? '';
+  let body: string | Buffer = c.body ?? '';
   const headers: Record<string, string> = { host, ...c.headers };
+  // Signatures are 64 hex digits whatever they are: a body built on a dummy seed has the final length.
+  if (c.bodyFor) headers['content-length'] = String(c.bodyFor({ seed: '0'.repeat(64), amzDate: '19700101T000000Z', scope: '19700101/us-east-1/s3/aws4_request' }).length);
   if (c.service === 's3' && !headers['x-amz-content-sha256']) headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
   const signer = new SignatureV4({ service: c.service, region: c.region ?? 'us-east-1', credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, sha256: Sha256, uriEscapePath: c.service !== 's3' });
   const signed = await signer.sign(
-    { method: c.method ?? 'GET', protocol: 'http:', hostname: host.replace(/:\d+$/, ''), path: c.path, query: c.query ?? {}, headers, body },
+    { method: c.method ?? 'GET', protocol: 'http:', hostname: host.replace(/:\d+$/, ''), path: c.path, query: c.query ?? {}, headers, ...(c.bodyFor ? {} : { body }) },
     { signingDate: c.date ?? new Date() },
   );
   const out = { ...(signed.headers as Record<string, string>) };
+  if (c.bodyFor) {
+    const amzDate = out['x-amz-date']!;
+    body = c.bodyFor({ seed: /Signature=([0-9a-f]{64})/.exec(out.authorization!)![1]!, amzDate, scope: `${amzDate.slice(0, 8)}/${c.region ?? 'us-east-1'}/${c.service}/aws4_request` });
+  }
   c.tamper?.(out);
   const qs = new URLSearchParams(c.query ?? {}).toString().replace(/\+/g, '%20');
   return new Promise((resolve, reject) => {

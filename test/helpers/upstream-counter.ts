@@ -10,8 +10,8 @@ export interface UpstreamCounter {
   url: string;
   /** Target origin (set before the first request). */
   target: string;
-  /** Every request that arrived: method, path and the access key id its signature names. */
-  requests: Array<{ method: string; path: string; accessKeyId?: string }>;
+  /** Every request that arrived: method, path, the access key id its signature names and its payload hash. */
+  requests: Array<{ method: string; path: string; accessKeyId?: string; payload?: string }>;
   stop(): Promise<void>;
 }
 
@@ -20,7 +20,8 @@ export async function startUpstreamCounter(): Promise<UpstreamCounter> {
   const counter: UpstreamCounter = { url: '', target: '', requests: [], stop: async () => undefined };
   const server = http.createServer((req, res) => {
     const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
-    counter.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', ...(accessKeyId ? { accessKeyId } : {}) });
+    const payload = req.headers['x-amz-content-sha256'];
+    counter.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', ...(accessKeyId ? { accessKeyId } : {}), ...(typeof payload === 'string' ? { payload } : {}) });
     const t = new URL(counter.target);
     const up = http.request({ hostname: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -29,6 +30,10 @@ export async function startUpstreamCounter(): Promise<UpstreamCounter> {
     up.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
+    });
+    // An aborted request (the gateway gave up on an upload mid-body) is aborted on to the emulator too.
+    req.once('close', () => {
+      if (!req.complete) up.destroy();
     });
     req.pipe(up);
   });

@@ -10,17 +10,22 @@ jest.setTimeout(60_000);
 
 const WRITE = ['--template', 's3-write-prefix', '--param', 'bucket=backend-data', '--param', 'prefix=agent-out/'];
 
-/** Run under `exec --gateway`: a default-chain S3 client writes and lists, then reports what its environment holds. */
+/**
+ * Run under `exec --gateway`: a default-chain S3 client streams an upload (the SDK's default: aws-chunked with a
+ * CRC32 trailer), lists, then reports what its environment holds.
+ */
 const SCRIPT = `
 const { S3Client, PutObjectCommand, ListObjectsV2Command, DeleteObjectCommand } = require('@aws-sdk/client-s3');
 (async () => {
   const s3 = new S3Client({ forcePathStyle: true, maxAttempts: 1 });
-  await s3.send(new PutObjectCommand({ Bucket: 'backend-data', Key: 'agent-out/exec.txt', Body: 'via exec --gateway' }));
+  const body = Buffer.from('via exec --gateway');
+  await s3.send(new PutObjectCommand({ Bucket: 'backend-data', Key: 'agent-out/exec.txt', Body: require('node:stream').Readable.from([body]), ContentLength: body.length }));
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'backend-data', Prefix: 'agent-out/' }));
   console.log('listed ' + listed.Contents.map((o) => o.Key).join(','));
   console.log('delete ' + (await s3.send(new DeleteObjectCommand({ Bucket: 'backend-data', Key: 'agent-out/exec.txt' })).then(() => 'ok', (e) => e.name)));
   console.log('key ' + process.env.AWS_ACCESS_KEY_ID.slice(0, 4) + ' token ' + (process.env.AWS_SESSION_TOKEN ?? 'none') + ' profile ' + (process.env.AWS_PROFILE ?? 'none'));
   console.log('endpoint ' + process.env.AWS_ENDPOINT_URL);
+  console.log('checksums ' + (process.env.AWS_REQUEST_CHECKSUM_CALCULATION ?? 'sdk default'));
   process.exit(4);
 })().catch((e) => { console.error(e); process.exit(9); });
 `;
@@ -66,6 +71,9 @@ describe('sts-vend exec --gateway', () => {
     expect(lines).toContain('delete AccessDenied');
     expect(lines).toContain('key SVGW token none profile none');
     expect(lines).toContain(`endpoint ${stack.gateway!.url}`);
+    expect(lines).toContain('checksums sdk default');
+    const put = stack.logs.find((l) => l.event === 'gateway.call' && l.operation === 's3:PutObject' && l.resource === 'backend-data/agent-out/exec.txt');
+    expect(put).toMatchObject({ outcome: 'allowed', status: 200 });
   });
 
   it('runs Debian\'s AWS CLI, which needs --endpoint-url, with the same environment', async () => {

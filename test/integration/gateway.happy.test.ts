@@ -33,7 +33,7 @@ const clients = (g: GatewayVend['gateway']) => {
   const base = { endpoint: g.endpointUrl, region: g.region, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1, systemClockOffset: clock.offsetMs };
   return {
     sts: new STSClient(base),
-    s3: new S3Client({ ...base, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+    s3: new S3Client({ ...base, forcePathStyle: true }),
   };
 };
 

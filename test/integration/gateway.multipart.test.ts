@@ -5,13 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { waitFor } from '../helpers/kill-switch';
 import { AWS_CLI, describeWithRealClients } from '../helpers/real-clients';
-import { startStack, type TestStack } from '../helpers/stack';
+import { startStack, TEMPLATES_DIR, type TestStack } from '../helpers/stack';
 
 type Gw = { endpointUrl: string; accessKeyId: string; secretAccessKey: string; region: string };
 interface Call {
@@ -24,16 +24,24 @@ interface Call {
 let stack: TestStack;
 let dir: string;
 beforeAll(async () => {
-  stack = await startStack({ gateway: true });
   dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-multipart-'));
+  // The shipped templates, and one that lets the agent delete under its prefix (for `aws s3 rm --recursive`).
+  const templates = path.join(dir, 'templates');
+  cpSync(TEMPLATES_DIR, templates, { recursive: true });
+  const scratch = readFileSync(path.join(TEMPLATES_DIR, 's3-write-prefix.yaml'), 'utf8')
+    .replace('name: s3-write-prefix', 'name: s3-scratch-prefix')
+    .replace(/\ngateway:\n {2}deny: .*\n/, '\n')
+    .replace('Action: [s3:PutObject, s3:GetObject]', 'Action: [s3:PutObject, s3:GetObject, s3:DeleteObject]');
+  writeFileSync(path.join(templates, 's3-scratch-prefix.yaml'), scratch);
+  stack = await startStack({ gateway: true, configure: (raw) => (raw.templatesDir = templates) });
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function gatewaySession(): Promise<{ id: string; gw: Gw }> {
-  const res = await stack.vend({ template: 's3-write-prefix', parameters: { bucket: 'backend-data', prefix: 'agent-out/' }, delivery: 'gateway' });
+async function gatewaySession(template = 's3-write-prefix'): Promise<{ id: string; gw: Gw }> {
+  const res = await stack.vend({ template, parameters: { bucket: 'backend-data', prefix: 'agent-out/' }, delivery: 'gateway' });
   expect(res.status).toBe(200);
   return { id: res.body.sessionId as string, gw: res.body.gateway as Gw };
 }
@@ -107,5 +115,29 @@ describeWithRealClients("multipart uploads through the gateway with Debian's AWS
     expect(forwarded.filter((c) => Date.parse(c.at) > revokedAt + 1000)).toEqual([]);
     expect(forwarded.length).toBeLessThan(12);
     expect((await calls(id)).some((c) => c.operation === 's3:CompleteMultipartUpload')).toBe(false);
+  }, 120_000);
+
+  it('aws s3 sync up and down, aws s3api put-object with a checksum, and aws s3 rm --recursive', async () => {
+    const { gw } = await gatewaySession('s3-scratch-prefix');
+    const tree = path.join(dir, 'tree');
+    mkdirSync(path.join(tree, 'nested'), { recursive: true });
+    const files: Record<string, Buffer> = { 'a.txt': Buffer.from('a'), 'nested/b.bin': randomBytes(9 * 1024 * 1024), 'nested/c.txt': Buffer.from('c') };
+    for (const [name, data] of Object.entries(files)) writeFileSync(path.join(tree, name), data);
+    expect(await cli(gw, ['s3', 'sync', tree, 's3://backend-data/agent-out/tree/']).done).toMatchObject({ code: 0 });
+    const back = path.join(dir, 'back');
+    expect(await cli(gw, ['s3', 'sync', 's3://backend-data/agent-out/tree/', back]).done).toMatchObject({ code: 0 });
+    for (const [name, data] of Object.entries(files)) expect(sha(readFileSync(path.join(back, name)))).toBe(sha(data));
+    // A second sync finds nothing to do.
+    expect(await cli(gw, ['s3', 'sync', tree, 's3://backend-data/agent-out/tree/']).done).toMatchObject({ code: 0 });
+
+    // Over HTTP botocore sends the checksum as a header; the emulator verifies it as S3 would.
+    writeFileSync(path.join(dir, 'sum.txt'), 'with a checksum');
+    const put = cli(gw, ['s3api', 'put-object', '--bucket', 'backend-data', '--key', 'agent-out/tree/sum.txt', '--body', path.join(dir, 'sum.txt'), '--checksum-algorithm', 'SHA256']);
+    expect(await put.done).toMatchObject({ code: 0 });
+
+    expect(await cli(gw, ['s3', 'rm', '--recursive', 's3://backend-data/agent-out/tree/']).done).toMatchObject({ code: 0 });
+    rmSync(back, { recursive: true, force: true });
+    expect(await cli(gw, ['s3', 'sync', 's3://backend-data/agent-out/tree/', back]).done).toMatchObject({ code: 0 });
+    expect(readdirSync(back)).toEqual([]);
   }, 120_000);
 });

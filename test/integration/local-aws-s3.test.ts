@@ -10,7 +10,9 @@ import {
   ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException, paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { chunkedBody, crc32Base64 } from '../helpers/aws-chunked';
 import { startTestAws, type TestAws } from '../helpers/local-aws';
+import { errorCodeOf, rawCall } from '../helpers/raw-sigv4';
 
 let env: TestAws;
 let s3: S3Client;
@@ -140,6 +142,43 @@ describe('objects', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: 'backend-data', Key: 'bin/streamed.bin', ChecksumMode: 'ENABLED' }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
     expect(got.ChecksumCRC32).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+  });
+
+  it.each(['CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const)('verifies, stores and returns a %s trailer (streamed) and header (buffered)', async (algorithm) => {
+    const data = randomBytes(40_000);
+    const field = `Checksum${algorithm}` as const;
+    const streamed = await s3.send(new PutObjectCommand({ Bucket: 'backend-data', Key: `sums/${algorithm}.bin`, Body: Readable.from([data]), ContentLength: data.length, ChecksumAlgorithm: algorithm }));
+    const buffered = await s3.send(new PutObjectCommand({ Bucket: 'backend-data', Key: `sums/${algorithm}-buffered.bin`, Body: data, ChecksumAlgorithm: algorithm }));
+    expect(buffered[field]).toBe(streamed[field]);
+    // The SDK validates what GET returns against the bytes it read; HEAD returns the stored value too.
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'backend-data', Key: `sums/${algorithm}.bin`, ChecksumMode: 'ENABLED' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
+    expect(got[field]).toBe(streamed[field]);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'backend-data', Key: `sums/${algorithm}.bin`, ChecksumMode: 'ENABLED' })))[field]).toBe(streamed[field]);
+    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: 'backend-data', Key: 'x.bin', Body: data, [field]: buffered[field]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) })))).toMatchObject({ name: 'BadDigest', status: 400 });
+  });
+
+  it('verifies the chunk signatures of a signed aws-chunked upload, chained from the request signature', async () => {
+    const chunks = [randomBytes(9000), randomBytes(9000), randomBytes(10)];
+    const put = (tamper: boolean) =>
+      rawCall({
+        base: env.aws.url,
+        method: 'PUT',
+        path: '/backend-data/bin/signed-chunks.bin',
+        service: 's3',
+        ...env.clientConfig.credentials,
+        headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '18010', 'x-amz-trailer': 'x-amz-checksum-crc32' },
+        bodyFor: ({ seed, amzDate, scope }) => {
+          const body = chunkedBody({ form: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', chunks, trailers: [['x-amz-checksum-crc32', crc32Base64(Buffer.concat(chunks))]], chain: { secret: env.clientConfig.credentials.secretAccessKey, seed, amzDate, scope } });
+          if (tamper) body.writeUInt8(body.readUInt8(9100) ^ 1, 9100);
+          return body;
+        },
+      });
+    expect((await put(false)).status).toBe(200);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'backend-data', Key: 'bin/signed-chunks.bin', ChecksumMode: 'ENABLED' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(chunks))).toBe(true);
+    const bad = await put(true);
+    expect([bad.status, errorCodeOf(bad)]).toEqual([403, 'SignatureDoesNotMatch']);
   });
 
   it('serves byte ranges and HEAD without a body', async () => {

@@ -136,6 +136,19 @@ describe('graceful shutdown', () => {
     }
   }, 60_000);
 
+  // A load balancer reuses its idle connections for up to 60 s (an AWS ALB's default): a replica that closes them
+  // first makes the balancer answer 502 for a request the service never saw.
+  it('keeps idle keep-alive connections longer than a load balancer does', async () => {
+    const { service, restoreEnv } = await startMain();
+    try {
+      expect(service.server.keepAliveTimeout).toBeGreaterThan(60_000);
+      expect(service.server.headersTimeout).toBeGreaterThan(service.server.keepAliveTimeout);
+    } finally {
+      await service.close();
+      restoreEnv();
+    }
+  });
+
   // A load balancer's pooled keep-alive connection must not carry new requests into a draining replica.
   it('during the drain, a keep-alive connection gets Connection: close and no new request is served on it', async () => {
     const { service, base, restoreEnv } = await startMain();

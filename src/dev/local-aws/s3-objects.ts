@@ -106,7 +106,7 @@ export async function putObject(call: S3Call): Promise<void> {
     's3:x-amz-storage-class': header(call, 'x-amz-storage-class'),
   });
 
-  const { payload, checksums } = readUpload(call);
+  const { payload, checksums } = await readUpload(call);
   const { headers, metadata } = objectAttributes(call);
   const stored = call.deps.store.putObject(call.bucket, call.key, payload, { headers, metadata, checksums });
   call.res.setHeader('etag', stored.etag);
@@ -119,18 +119,27 @@ export async function putObject(call: S3Call): Promise<void> {
  * An upload's bytes (PutObject, UploadPart): aws-chunked framing decoded, its declared length, every checksum
  * (header or trailer) and Content-MD5 verified; the checksums to store.
  */
-export function readUpload(call: S3Call): { payload: Buffer; checksums: Record<string, string> } {
-  const chunked = contentEncodings(call).includes('aws-chunked') || (header(call, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
-  const { payload, trailers } = chunked ? decodeAwsChunked(call.body) : { payload: call.body, trailers: {} };
-  const declared = header(call, 'x-amz-decoded-content-length');
-  if (chunked && declared !== undefined && Number(declared) !== payload.length) {
+export async function readUpload(call: S3Call): Promise<{ payload: Buffer; checksums: Record<string, string> }> {
+  const declared = header(call, 'x-amz-content-sha256') ?? '';
+  const chunked = contentEncodings(call).includes('aws-chunked') || declared.startsWith('STREAMING-');
+  if (declared.startsWith('STREAMING-') && !/^STREAMING-(AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)?|UNSIGNED-PAYLOAD-TRAILER)$/.test(declared)) {
+    throw new S3Error(400, 'InvalidArgument', `x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a SHA-256 digest`);
+  }
+  // The signed forms chain every chunk (and the trailer) from the request's signature.
+  const signing = declared.startsWith('STREAMING-AWS4-HMAC-SHA256-') ? call.signing : undefined;
+  const { payload, trailers } = chunked ? decodeAwsChunked(call.body, signing) : { payload: call.body, trailers: {} };
+  const declaredTrailer = (header(call, 'x-amz-trailer') ?? '').split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+  const missing = declaredTrailer.find((n) => trailers[n] === undefined);
+  if (missing) throw new S3Error(400, 'MalformedTrailerError', `The request contained trailing data that was not well-formed: ${missing} is declared in x-amz-trailer and missing`);
+  const decodedLength = header(call, 'x-amz-decoded-content-length');
+  if (chunked && decodedLength !== undefined && Number(decodedLength) !== payload.length) {
     throw new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the x-amz-decoded-content-length header');
   }
   const checksumHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(call.req.headers)) {
     if (name.startsWith('x-amz-checksum-') && typeof value === 'string') checksumHeaders[name] = value;
   }
-  return { payload, checksums: verifyChecksums(payload, { ...checksumHeaders, ...trailers }, header(call, 'content-md5')) };
+  return { payload, checksums: await verifyChecksums(payload, { ...checksumHeaders, ...trailers }, header(call, 'content-md5')) };
 }
 
 /** The stored headers and user metadata a request gives an object (PutObject, CreateMultipartUpload, a REPLACE copy). */

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Caller, S3Deps, S3ExtraContext } from './s3';
+import type { ChunkSigning } from './s3-chunked';
 import type { StoredBucket } from './s3-store';
 import { S3Error, noSuchBucket } from './s3-xml';
 
@@ -17,6 +18,8 @@ export interface S3Call {
   url: URL;
   bucket: string;
   key: string;
+  /** The request's signing key and signature, for the chunk signatures of a signed aws-chunked upload. */
+  signing?: ChunkSigning;
 }
 
 export const bucketArn = (bucket: string): string => `arn:aws:s3:::${bucket}`;

@@ -11,6 +11,7 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets,
 import { copyObject, deleteObjects } from './s3-copy-delete';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart } from './s3-multipart';
 import { deleteObject, getObject, putObject } from './s3-objects';
+import type { ChunkSigning } from './s3-chunked';
 import type { S3Call } from './s3-request';
 import type { BucketStore } from './s3-store';
 import { S3Error, notImplemented, sendError } from './s3-xml';
@@ -51,6 +52,8 @@ export interface S3RequestContext {
   body: Buffer;
   /** Echoed in `x-amz-request-id` and in XML error bodies. */
   requestId: string;
+  /** What a signed aws-chunked body's chunk signatures chain from. */
+  signing?: ChunkSigning;
 }
 
 /** Answers one S3 request completely (never rejects; internal failures answer 500 InternalError). */
@@ -77,7 +80,7 @@ export function createS3Handler(deps: S3Deps): S3Handler {
       const url = new URL(rawUrl.slice(rawPath.length), 'http://local-aws/');
       const { bucket, key } = target(req.headers.host, rawPath);
       resource = bucket ? `/${bucket}${key ? `/${key}` : ''}` : '/';
-      await route({ req, res, deps, caller: ctx.caller, body: ctx.body, url, bucket, key });
+      await route({ req, res, deps, caller: ctx.caller, body: ctx.body, url, bucket, key, ...(ctx.signing ? { signing: ctx.signing } : {}) });
     } catch (err) {
       if (res.headersSent) {
         res.destroy(err instanceof Error ? err : undefined);

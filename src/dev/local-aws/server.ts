@@ -11,7 +11,8 @@ import { newRequestId } from './ids';
 import { isQueryService, serveQuery, writeQueryError } from './query-service';
 import { serveDynamo, writeDynamoError, type Table } from './dynamodb';
 import type { S3Handler } from './s3';
-import { parseAuthorization } from './sigv4';
+import type { ChunkSigning } from './s3-chunked';
+import { parseAuthorization, scopeOf, signingKey, type ParsedAuthorization } from './sigv4';
 import type { LocalAwsAdmin } from './types';
 import type { World } from './world';
 import { restErrorXml } from './xml';
@@ -75,7 +76,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     return writeError(res, service, err, requestId);
   }
   if (deps.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, deps.faults.latencyMs));
-  if (service === 's3') return deps.s3(req, res, { caller, body, requestId });
+  if (service === 's3') return deps.s3(req, res, { caller, body, requestId, signing: chunkSigning(req, auth!, caller) });
   if (service === 'dynamodb') {
     const target = req.headers['x-amz-target'];
     return serveDynamo(res, {
@@ -95,6 +96,13 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   writeError(res, 'sts', new AwsError(400, 'InvalidAction', `The emulator does not serve ${service}`), requestId);
 }
 
+/** The chain a signed aws-chunked body continues: the verified request's key, date, scope and signature. */
+function chunkSigning(req: IncomingMessage, auth: ParsedAuthorization, caller: Caller): ChunkSigning {
+  const secret = caller.isSession ? caller.session.secretAccessKey : caller.user.secretAccessKey;
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  return { key: signingKey(secret, auth), amzDate, scope: scopeOf(auth), seed: auth.signature };
+}
+
 /** DynamoDB names the authentication failures the Query services share with their JSON-protocol names. */
 function jsonAuthError(err: AwsError): AwsError {
   const names: Record<string, string> = { InvalidClientTokenId: 'UnrecognizedClientException', SignatureDoesNotMatch: 'InvalidSignatureException', MissingAuthenticationToken: 'MissingAuthenticationTokenException', ExpiredToken: 'ExpiredTokenException' };
@@ -105,6 +113,8 @@ function jsonAuthError(err: AwsError): AwsError {
 export function createLocalAwsServer(deps: ServerDeps): Server {
   return createServer((req, res) => {
     handle(deps, req, res).catch((err: unknown) => {
+      // A client that gave up on its upload mid-body (a gateway refusing a chunk) is no failure of the emulator.
+      if ((err as NodeJS.ErrnoException)?.code === 'ECONNRESET' && req.destroyed) return;
       console.error('local-aws: request failed', err);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end();

@@ -105,12 +105,20 @@ export function canonicalRequest(
 
 /** The signature a client holding `secret` would have computed. */
 export function computeSignature(secret: string, auth: ParsedAuthorization, amzDate: string, canonical: string): string {
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonical)].join('\n');
+  const stringToSign = [ALGORITHM, amzDate, scopeOf(auth), sha256Hex(canonical)].join('\n');
+  return hmacHex(signingKey(secret, auth), stringToSign);
+}
+
+export const scopeOf = (auth: ParsedAuthorization): string => `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+
+/** The key SigV4 derives from a secret for one date, region and service. */
+export function signingKey(secret: string, auth: ParsedAuthorization): Buffer {
   let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(auth.date).digest();
   for (const part of [auth.region, auth.service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
-  return createHmac('sha256', key).update(stringToSign).digest('hex');
+  return key;
 }
+
+export const hmacHex = (key: Buffer, text: string): string => createHmac('sha256', key).update(text).digest('hex');
 
 /** Constant-time comparison of two hex signatures. */
 export function signaturesMatch(expected: string, given: string): boolean {

@@ -53,29 +53,39 @@ export async function startCountingProxy(target: TestAws): Promise<CountingProxy
       const session = tagValue(params, 'agent-session');
       if (session) call.session = session;
       calls.push(call);
-      const forward = http.request(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent },
-        (answer) => {
-          const parts: Buffer[] = [];
-          answer.on('data', (c: Buffer) => parts.push(c));
-          answer.on('end', () => {
-            const text = Buffer.concat(parts);
-            call.status = answer.statusCode ?? 0;
-            const code = /<Code>([^<]+)<\/Code>/.exec(text.toString('utf8'))?.[1];
-            if (code) call.code = code;
-            res.writeHead(call.status, answer.headers);
-            res.end(text);
-          });
-        },
-      );
-      forward.on('error', () => {
-        call.status = 502;
-        res.writeHead(502);
-        res.end();
-      });
-      forward.end(body);
+      // A kept-alive socket the emulator closes just as it is reused fails with ECONNRESET before the request
+      // reached it (Node's documented race): sent again once, so a load-dependent socket race never reaches the
+      // service as a 502 it would rightly call aws_unavailable.
+      const send = (retried: boolean): void => {
+        const forward = http.request(
+          { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent },
+          (answer) => {
+            const parts: Buffer[] = [];
+            answer.on('data', (c: Buffer) => parts.push(c));
+            answer.on('end', () => {
+              const text = Buffer.concat(parts);
+              call.status = answer.statusCode ?? 0;
+              const code = /<Code>([^<]+)<\/Code>/.exec(text.toString('utf8'))?.[1];
+              if (code) call.code = code;
+              res.writeHead(call.status, answer.headers);
+              res.end(text);
+            });
+          },
+        );
+        forward.on('error', (err: NodeJS.ErrnoException) => {
+          if (!retried && forward.reusedSocket && err.code === 'ECONNRESET') return send(true);
+          call.status = 502;
+          call.code = `proxy:${err.code ?? 'error'}`;
+          res.writeHead(502);
+          res.end();
+        });
+        forward.end(body);
+      };
+      send(false);
     });
   });
+  // Longer than any pause of the service's SDK between two calls, so the hop in front never races it either.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
