@@ -8,8 +8,8 @@ import { Agent } from 'node:http';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DevIssuer } from '../src/dev/dev-issuer';
 import { cpuPerRequest, cpuSnapshot } from './cpu';
-import { closedLoop, keepAliveAgent, request, summarize, type LoadResult, type LoadRun } from './load';
-import { agentClaims } from './world';
+import { closedLoop, summarize, type LoadResult, type LoadRun } from './load';
+import { vendGatewayAndReal } from './gateway-sessions';
 
 const LEVELS = [
   { concurrency: 1, requests: 600 },
@@ -50,22 +50,7 @@ function client(endpoint: string, credentials: { accessKeyId: string; secretAcce
 }
 
 export async function measureGatewayOverhead(t: Target, log: (line: string) => void): Promise<GatewayLevel[]> {
-  const token = await t.issuer.mint(agentClaims(9000), { expiresInSeconds: 3600 });
-  const probe = keepAliveAgent(1);
-  const vend = async (extra: Record<string, unknown>) => {
-    const res = await request(probe, `${t.serviceUrl}/v1/vend`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...BODY, ...extra }),
-    });
-    if (res.status !== 200) throw new Error(`vend failed: ${res.status} ${res.body}`);
-    return JSON.parse(res.body) as { gateway?: { endpointUrl: string; accessKeyId: string; secretAccessKey: string }; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string } };
-  };
-  const gw = (await vend({ delivery: 'gateway', sessionDurationSeconds: 3600 })).gateway!;
-  // The SDK's credential shape: expiration would have to be a Date, and is not needed.
-  const { accessKeyId, secretAccessKey, sessionToken } = (await vend({ durationSeconds: 3600 })).credentials!;
-  const real = { accessKeyId, secretAccessKey, sessionToken };
-  probe.destroy();
+  const { gw, real } = await vendGatewayAndReal(t.serviceUrl, t.issuer, 9000, BODY);
   const levels: GatewayLevel[] = [];
   for (const { concurrency, requests } of LEVELS) {
     const clients = { direct: client(t.awsUrl, real, concurrency), gateway: client(gw.endpointUrl, gw, concurrency) };

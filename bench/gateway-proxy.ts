@@ -14,8 +14,8 @@ import type { Duplex } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DevIssuer } from '../src/dev/dev-issuer';
 import { cpuPerRequest, cpuSnapshot } from './cpu';
-import { closedLoop, keepAliveAgent, request, summarize, type LoadResult, type LoadRun } from './load';
-import { agentClaims } from './world';
+import { closedLoop, summarize, type LoadResult, type LoadRun } from './load';
+import { vendGatewayAndReal, type GatewayCredentials, type RealCredentials } from './gateway-sessions';
 
 const LEVELS = [
   { concurrency: 1, requests: 450 },
@@ -93,15 +93,8 @@ class TunnelAgent extends HttpsAgent {
   }
 }
 
-interface Gateway {
-  endpointUrl: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  proxyUrl?: string;
-  caBundle?: string;
-}
 
-function clients(t: Target, gw: Gateway, real: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, sockets: number): Record<Mode, S3Client> {
+function clients(t: Target, gw: GatewayCredentials, real: RealCredentials, sockets: number): Record<Mode, S3Client> {
   // Plain bodies (no aws-chunked checksums), as `exec --gateway` asks of SDKs; the same in every mode.
   const common = { region: 'us-east-1', maxAttempts: 1, requestChecksumCalculation: 'WHEN_REQUIRED' as const };
   const http = () => new HttpAgent({ keepAlive: true, maxSockets: sockets });
@@ -114,24 +107,10 @@ function clients(t: Target, gw: Gateway, real: { accessKeyId: string; secretAcce
 }
 
 export async function measureGatewayProxy(t: Target, log: (line: string) => void): Promise<ProxyBench> {
-  const token = await t.issuer.mint(agentClaims(9100), { expiresInSeconds: 3600 });
-  const probe = keepAliveAgent(1);
-  const vend = async (extra: Record<string, unknown>) => {
-    const res = await request(probe, `${t.serviceUrl}/v1/vend`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...BODY, ...extra }),
-    });
-    if (res.status !== 200) throw new Error(`vend failed: ${res.status} ${res.body}`);
-    return JSON.parse(res.body) as { gateway?: Gateway; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string } };
-  };
-  const gw = (await vend({ delivery: 'gateway', sessionDurationSeconds: 3600 })).gateway!;
+  const { gw, real } = await vendGatewayAndReal(t.serviceUrl, t.issuer, 9100, BODY);
   if (!gw.proxyUrl || !gw.caBundle) throw new Error('the service answered no gateway.proxyUrl: proxy mode is off');
-  const { accessKeyId, secretAccessKey, sessionToken } = (await vend({ durationSeconds: 3600 })).credentials!;
-  const real = { accessKeyId, secretAccessKey, sessionToken };
   // s3-write-prefix reads only its prefix: the object read in the loop is put there first.
   const read = { Bucket: OBJECT.Bucket, Key: 'agent-out/bench-proxy.csv' };
-  probe.destroy();
 
   const levels: ProxyLevel[] = [];
   for (const { concurrency, requests } of LEVELS) {
@@ -176,7 +155,7 @@ export async function measureGatewayProxy(t: Target, log: (line: string) => void
   return { levels, upload };
 }
 
-async function measureUpload(t: Target, gw: Gateway, real: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, log: (line: string) => void): Promise<UploadResult> {
+async function measureUpload(t: Target, gw: GatewayCredentials, real: RealCredentials, log: (line: string) => void): Promise<UploadResult> {
   const body = randomBytes(UPLOAD_BYTES);
   const c = clients(t, gw, real, 1);
   const seconds: Record<Mode, number[]> = { direct: [], endpoint: [], proxy: [] };
