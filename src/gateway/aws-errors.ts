@@ -25,7 +25,8 @@ export type RefusalKind =
   | 'invalidRequest'
   | 'incompleteBody'
   | 'presignExpired'
-  | 'presignMalformed';
+  | 'presignMalformed'
+  | 'unsignedHeader';
 
 /** A refusal the gateway answers itself: nothing was forwarded. */
 export class GatewayRefusal extends Error {
@@ -60,6 +61,7 @@ const TABLE: Record<RefusalKind, Codes> = {
   incompleteBody: { status: 400, xml: 'IncompleteBody', json: 'SerializationException' },
   presignExpired: { status: 403, xml: 'AccessDenied', json: 'AccessDeniedException' },
   presignMalformed: { status: 400, xml: 'AuthorizationQueryParametersError', json: 'IncompleteSignatureException' },
+  unsignedHeader: { status: 403, xml: 'AccessDenied', json: 'AccessDeniedException' },
 };
 
 /** S3 words some of these differently (its own error code list). */

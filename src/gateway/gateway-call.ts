@@ -22,7 +22,7 @@ import { REGION, s3Upstream, SERVICES, upstreamFor, type Protocol, type ServiceS
 import { upstreamCredentials, type CredentialDeps } from './session-credentials';
 import { chunkChain, MAX_SKEW_MS, parseAmzDate, parseAuth, queryObject, sha256Hex, signatureOf, verifyPresigned, verifySignature, type ParsedAuth } from './sigv4';
 import { awsChunkedStream, streamingUpload } from './aws-chunked';
-import { checkPresignedWindow, isPresigned, parsePresigned, presignedSigningQuery, upstreamOfPresigned } from './presigned';
+import { checkPresignedWindow, hasPresignParameter, isPresigned, parsePresigned, presignedSigningQuery, upstreamOfPresigned } from './presigned';
 import type { CallRecord } from './gateway-store';
 import { metricOperation } from './gateway-metrics';
 import { checkProxiedHost, type AwsHost } from './proxy-hosts';
@@ -73,6 +73,9 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
   try {
     const presigned = isPresigned(rawQuery) ? parsePresigned(rawQuery) : undefined;
     if (presigned && headers.authorization) throw new GatewayRefusal('invalidRequest', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+    // A header-signed call carrying presign parameters (a token, a signature) would send them upstream beside the
+    // real ones, signed by the gateway: AWS refuses two auth mechanisms, and so does the gateway.
+    if (!presigned && hasPresignParameter(rawQuery)) throw new GatewayRefusal('invalidRequest', 'Only one auth mechanism allowed; the Authorization header was given with X-Amz-* presign query parameters');
     const auth = presigned ?? parseAuth(headers.authorization);
     region = auth.region.slice(0, 32);
     keyId = auth.accessKeyId.slice(0, 64);
@@ -122,6 +125,11 @@ export async function serveGatewayCall(ctx: GatewayContext, req: IncomingMessage
     if (!ok) {
       throw new GatewayRefusal('signature', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
     }
+    // The gateway signs every header it forwards with the real credentials, so an x-amz-* header the agent did not
+    // sign (added by whoever holds a presigned URL, or on the wire) would be vouched for by the session: refused,
+    // as AWS refuses it.
+    const unsigned = unsignedAmzHeaders(headers, auth.signedHeaders, presigned !== undefined);
+    if (unsigned.length > 0) throw new GatewayRefusal('unsignedHeader', `There were headers present in the request which were not signed: ${unsigned.join(', ').slice(0, 300)}`);
 
     // A presigned URL goes upstream with header auth: its presign parameters dropped, hoisted x-amz-* back as headers.
     const sent = presigned ? upstreamOfPresigned(rawQuery) : { rawQuery, headers: {} };
@@ -303,3 +311,13 @@ function finish(
   const ttlMs = Date.parse(s.sessionEndsAt ?? s.expiresAt) + ctx.deps.config.sessions.graceSeconds * 1000 - ctx.deps.now().getTime();
   ctx.gw.store.recordCall(s.id, record, ttlMs);
 }
+
+/**
+ * x-amz-* request headers outside the signature. A presigned URL's payload hash is never signed (its query says
+ * UNSIGNED-PAYLOAD; the gateway sets its own upstream), so x-amz-content-sha256 passes there.
+ */
+export function unsignedAmzHeaders(headers: Record<string, string>, signedHeaders: readonly string[], presigned: boolean): string[] {
+  const signed = new Set(signedHeaders);
+  return Object.keys(headers).filter((h) => h.startsWith('x-amz-') && !signed.has(h) && !(presigned && h === 'x-amz-content-sha256'));
+}
+

@@ -24,6 +24,11 @@ export interface PresignedAuth extends ParsedAuth {
 const bad = (message: string): GatewayRefusal => new GatewayRefusal('presignMalformed', message);
 
 /** True when the query carries a presigned signature (any of its parameters, in any case). */
+/** Whether the query names any presign parameter, X-Amz-Security-Token included, in any case. */
+export function hasPresignParameter(rawQuery: string): boolean {
+  return rawQuery !== '' && Object.keys(queryObject(rawQuery)).some((k) => PRESIGN_LOWER.has(k.toLowerCase()));
+}
+
 export function isPresigned(rawQuery: string): boolean {
   return rawQuery !== '' && Object.keys(queryObject(rawQuery)).some((k) => PRESIGN_LOWER.has(k.toLowerCase()) && k !== 'X-Amz-Security-Token');
 }

@@ -112,6 +112,17 @@ describe('a presigned GET made here, fetched with curl', () => {
     expect(messageOf(got.body)).toMatch(message);
   });
 
+  // Whoever holds a URL could add what the agent never signed: the gateway would sign it with the real key.
+  it.each<[string, string[]]>([
+    ['a copy source and a public ACL added to a presigned PUT', ['-X', 'PUT', '-H', 'x-amz-copy-source: backend-data/reports/2026/q3.csv', '-H', 'x-amz-acl: public-read', '--data-binary', '']],
+    ['a tagging header added to a presigned GET', ['-H', 'x-amz-tagging: leaked=yes']],
+  ])('refuses %s: x-amz-* headers outside the signature, forwarding nothing', async (_name, extra) => {
+    const url = await presign(owner.gw, 'agent-out/shared.txt', { method: extra.includes('PUT') ? 'PUT' : 'GET' });
+    const got = await nothingForwarded(() => curl(url, ...extra));
+    expect([got.status, codeOf(got.body)]).toEqual([403, 'AccessDenied']);
+    expect(messageOf(got.body)).toMatch(/^There were headers present in the request which were not signed: x-amz-/);
+  });
+
   it('refuses a URL once its session is revoked, on every later use', async () => {
     const s = await session();
     const url = await presign(s.gw, 'agent-out/shared.txt');

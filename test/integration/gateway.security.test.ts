@@ -63,6 +63,9 @@ describe('gateway security: refused in the AWS shape, nothing forwarded', () => 
     ['a presigned URL missing its parts', () => ({ query: { 'X-Amz-Signature': 'a'.repeat(64), 'X-Amz-Credential': 'x' } }), 400, 'AuthorizationQueryParametersError'],
     ['an aws-chunked upload without its decoded length', () => ({ method: 'PUT', headers: { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked' } }), 400, 'InvalidRequest'],
     ['an aws-chunked form the gateway does not know', () => ({ method: 'PUT', headers: { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD', 'x-amz-decoded-content-length': '0' } }), 501, 'NotImplemented'],
+    // The gateway signs what it forwards with the real key: nothing the agent left unsigned may ride along.
+    ['an x-amz-* header added after signing (a copy source)', () => ({ tamper: (h) => (h['x-amz-copy-source'] = 'backend-data/reports/2026/q3.csv') }), 403, 'AccessDenied'],
+    ['a security token in the query of a header-signed call', () => ({ query: { 'X-Amz-Security-Token': 'forged' } }), 400, 'InvalidRequest'],
     ['SigV4A', () => ({ tamper: (h) => (h.authorization = h.authorization!.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256')) }), 501, 'NotImplemented'],
     ['SigV4A streaming chunks', () => ({ method: 'PUT', headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD', 'x-amz-decoded-content-length': '0' } }), 501, 'NotImplemented'],
     ['a SigV4A presigned URL', () => ({ tamper: (h) => delete h.authorization, query: { 'X-Amz-Algorithm': 'AWS4-ECDSA-P256-SHA256', 'X-Amz-Credential': 'x', 'X-Amz-Signature': 'a'.repeat(64) } }), 501, 'NotImplemented'],
