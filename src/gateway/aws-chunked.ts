@@ -205,7 +205,8 @@ export class AwsChunkedResigner {
     const signatureLine = this.trailerLines.find((l) => l.name === 'x-amz-trailer-signature');
     const fields = this.trailerLines.filter((l) => l !== signatureLine);
     const names = fields.map((l) => l.name);
-    if (names.length !== this.o.trailerNames.length || names.some((n) => !this.o.trailerNames.includes(n))) {
+    // Each declared name exactly once: a repeated one standing in for another would pass a count and a lookup.
+    if (names.length !== this.o.trailerNames.length || new Set(names).size !== names.length || names.some((n) => !this.o.trailerNames.includes(n))) {
       throw incomplete(`the trailer must carry what x-amz-trailer declares (${this.o.trailerNames.join(', ') || 'nothing'})`);
     }
     if (this.signed) {

@@ -146,4 +146,10 @@ describe('the unsigned trailer form', () => {
   ])('refuses %s', async (_name, wire) => {
     expect((await feed(resigner(form), [wire])).refusal?.kind).toBe('incompleteBody');
   });
+
+  it('refuses a declared trailer repeated in place of another declared one', async () => {
+    const declared = resigner(form, { trailerNames: ['x-amz-checksum-crc32', 'x-amz-checksum-sha256'] });
+    const wire = chunkedBody({ form, chunks, trailers: [trailers[0]!, trailers[0]!] });
+    expect((await feed(declared, [wire])).refusal?.kind).toBe('incompleteBody');
+  });
 });
