@@ -48,7 +48,12 @@ export function redactNested(obj: Record<string, unknown>): Record<string, unkno
     let copy: object | undefined;
     for (const inner of Object.keys(value)) {
       if (!NESTED.has(inner)) continue;
-      copy ??= Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as object;
+      if (!copy) {
+        copy = Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as object;
+        // Node 22's V8 makes an Error's `stack` an accessor reading the original's internal slot: on the copy
+        // it would read empty, so the copy holds the text itself.
+        if (value instanceof Error) Object.defineProperty(copy, 'stack', { value: value.stack, enumerable: false, writable: true, configurable: true });
+      }
       Object.defineProperty(copy, inner, { value: CENSOR, enumerable: true, writable: true, configurable: true });
     }
     if (copy) {
