@@ -147,7 +147,7 @@ export class SessionStore {
 
   /**
    * The record (SET NX), then one ZADD GT per catalogue (the developer's bucket, the roles), and the template's
-   * role when this process does not know it yet. Catalogue scores carry headroom so that an issued expiry later
+   * role (template-roles.ts). Catalogue scores carry headroom so that an issued expiry later
    * than the planned one never drops an entry early; they only widen a search, never narrow it.
    */
   private recordCommands(rec: SessionRecord): BatchCommand[] {
@@ -158,15 +158,15 @@ export class SessionStore {
       ['zadd', this.keys.developers(bucketOf(rec.developer)), 'GT', listed, rec.developer],
       ['zadd', this.keys.roles, 'GT', listed, rec.roleArn],
     ];
-    const role = this.roles.registerCommand(rec.template, rec.roleArn);
-    if (role) commands.push(role);
+    commands.push(this.roles.registerCommand(rec.template, rec.roleArn));
     return commands;
   }
 
   /** Checks the replies of recordCommands. */
   private created(rec: SessionRecord, replies: unknown[]): void {
     if (replies[0] !== 'OK') throw new Error(`session ${rec.id} is already recorded`);
-    if (replies.length > 3) this.roles.absorb(replies[3]);
+    // The script's answer is the whole hash; a plain HSETNX answers 0 or 1.
+    if (Array.isArray(replies[3])) this.roles.absorb(replies[3]);
   }
 
   /**

@@ -26,9 +26,15 @@ export class TemplateRoles {
   /** The role records of this template leave out, if this process knows it. */
   readonly roleOf = (template: string): string | undefined => this.roles.get(template);
 
-  /** The command that records a template's role (when the copy lacks it) and answers the whole hash. */
-  registerCommand(template: string, roleArn: string): BatchCommand | undefined {
-    return this.roles.has(template) ? undefined : ['svTemplateRoles', this.keys.templateRoles, template, roleArn];
+  /**
+   * The command that records a template's role: when the copy lacks it, the script that also answers the whole
+   * hash; when it has it, a plain HSETNX all the same. The records this vend writes leave their role out on the
+   * strength of that hash, so a hash lost to a failover (Redis replicates asynchronously) is written again by the
+   * next vend of each template instead of leaving every later record without a role.
+   */
+  registerCommand(template: string, roleArn: string): BatchCommand {
+    const known = this.roles.get(template);
+    return known === undefined ? ['svTemplateRoles', this.keys.templateRoles, template, roleArn] : ['hsetnx', this.keys.templateRoles, template, known];
   }
 
   /** Takes in a reply of registerCommand or of HGETALL (a flat field/value array or an object). */

@@ -149,6 +149,20 @@ describe('session records', () => {
     expect(raw).not.toMatch(/[A-Za-z0-9/+=]{40}|FwoGZXIvYXdz|IQoJb3JpZ2lu|eyJ[A-Za-z0-9_-]+\./);
   });
 
+  it("writes a template's role again with the next vend when the hash holding it was lost (a failover)", async () => {
+    const { store, prefix } = setup();
+    const first = record();
+    await store.createPending(first);
+    // The replica has the role cached; Redis lost the hash (an acknowledged write a failover dropped).
+    await db.client.del(`${prefix}{T}`);
+    const second = record();
+    await store.createPending(second);
+    expect(await db.client.hgetall(`${prefix}{T}`)).toEqual({ 's3-read-prefix': second.roleArn });
+    // Another replica, knowing nothing, reads both records with their role.
+    const other = new SessionStore(db.client, { keyPrefix: prefix, graceSeconds: GRACE_SECONDS, now: () => new Date(T0) });
+    expect((await other.getMany([first.id, second.id])).map((r) => r?.roleArn)).toEqual([first.roleArn, second.roleArn]);
+  });
+
   it('refuses a second createPending for the same id, and ids or cursors it never made', async () => {
     const { store } = setup();
     const rec = record();
