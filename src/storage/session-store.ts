@@ -158,7 +158,8 @@ export class SessionStore {
       ['zadd', this.keys.developers(bucketOf(rec.developer)), 'GT', listed, rec.developer],
       ['zadd', this.keys.roles, 'GT', listed, rec.roleArn],
     ];
-    commands.push(this.roles.registerCommand(rec.template, rec.roleArn));
+    const role = this.roles.registerCommand(rec.template, rec.roleArn, this.nowMs());
+    if (role) commands.push(role);
     return commands;
   }
 

@@ -13,6 +13,8 @@ import { defineScripts } from './session-scripts';
  */
 export class TemplateRoles {
   private readonly roles = new Map<string, string>();
+  /** When this process last wrote each known template's role again. */
+  private readonly rewritten = new Map<string, number>();
   /** Templates a reload did not find, and when. */
   private readonly missing = new Map<string, number>();
 
@@ -28,12 +30,15 @@ export class TemplateRoles {
 
   /**
    * The command that records a template's role: when the copy lacks it, the script that also answers the whole
-   * hash; when it has it, a plain HSETNX all the same. The records this vend writes leave their role out on the
-   * strength of that hash, so a hash lost to a failover (Redis replicates asynchronously) is written again by the
-   * next vend of each template instead of leaving every later record without a role.
+   * hash; when it has it, a plain HSETNX at most every REWRITE_MS per template (none in between). The records a
+   * vend writes leave their role out on the strength of that hash, so a hash lost to a failover (Redis replicates
+   * asynchronously) is written again within REWRITE_MS by the next vend of each template, instead of leaving
+   * every later record without a role; in between, other replicas decode those records after the rewrite.
    */
-  registerCommand(template: string, roleArn: string): BatchCommand {
+  registerCommand(template: string, roleArn: string, nowMs: number): BatchCommand | undefined {
     const known = this.roles.get(template);
+    if (nowMs - (this.rewritten.get(template) ?? -Infinity) < REWRITE_MS) return undefined;
+    this.rewritten.set(template, nowMs);
     return known === undefined ? ['svTemplateRoles', this.keys.templateRoles, template, roleArn] : ['hsetnx', this.keys.templateRoles, template, known];
   }
 
@@ -58,6 +63,7 @@ export class TemplateRoles {
 }
 
 const RETRY_MS = 10_000;
+const REWRITE_MS = 10_000;
 
 const shared = new WeakMap<object, Map<string, TemplateRoles>>();
 
