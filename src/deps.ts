@@ -47,8 +47,6 @@ export interface AppDeps {
   gateway?: GatewayDeps;
 }
 
-export type { GatewayDeps } from './ports';
-
 export interface DepsOverrides {
   logger?: Logger;
   now?: () => Date;
